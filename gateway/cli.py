@@ -1,0 +1,199 @@
+"""The `billing-gateway` command (contract §1): serve, migrate, seed, token, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from auth.scopes import ALL_SCOPES
+from gateway import embedded, migrate
+from gateway.settings import ConfigError, Settings, load
+
+T = TypeVar("T")
+UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+class CliError(Exception):
+    """Ends the command with its message on one line and exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        args.run(args, load())
+    except (CliError, ConfigError, migrate.MigrationError) as exc:
+        print(f"billing-gateway: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="billing-gateway", description=__doc__)
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+    s = sub.add_parser("serve", help="run the gateway (embedded PostgreSQL without DATABASE_URL)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1)
+    s.set_defaults(run=cmd_serve)
+    m = sub.add_parser("migrate", help="apply pending migrations to DATABASE_URL")
+    m.set_defaults(run=cmd_migrate)
+    d = sub.add_parser("seed", help="load deterministic demo data into an empty database")
+    d.add_argument("--accounts", type=int, default=50)
+    d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--as-of", type=_utc_date, default=None, help="day the data ends (YYYY-MM-DD)")
+    d.set_defaults(run=cmd_seed)
+    t = sub.add_parser("token", help="mint an HS256 token from BILLING_JWT_SECRET")
+    t.add_argument("--role", choices=("customer", "partner", "admin"), required=True)
+    t.add_argument("--account", action="append", default=[], help="repeatable")
+    t.add_argument("--partner")
+    t.add_argument("--scope", default=" ".join(sorted(ALL_SCOPES)))
+    t.add_argument("--ttl", type=int, default=3600, help="seconds")
+    t.set_defaults(run=cmd_token)
+    c = sub.add_parser("schema", help="print the SDL of the whole schema")
+    c.set_defaults(run=cmd_schema)
+    return p
+
+
+def _utc_date(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    server, dsn = _database(settings)
+    os.environ["DATABASE_URL"] = dsn  # workers load their settings from the environment
+    _run(migrate.migrate(dsn), dsn)
+    if server is not None:
+        _run(_seed_if_empty(dsn), dsn)
+    _announce(args, settings, dsn)
+    uvicorn.run(
+        "gateway.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_level="info",
+    )
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    _server, dsn = _database(settings)
+    applied = _run(migrate.migrate(dsn), dsn)
+    print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
+    from gateway.seed import is_empty, seed
+
+    _server, dsn = _database(settings)
+    _run(migrate.migrate(dsn), dsn)
+
+    async def go() -> str:
+        conn = await asyncpg.connect(dsn)
+        try:
+            if not await is_empty(conn):
+                raise CliError("the database already has accounts; seed only fills an empty one")
+            summary = await seed(conn, accounts=args.accounts, seed=args.seed, as_of=args.as_of)
+            return ", ".join(f"{k} {v}" for k, v in summary.counts.items())
+        finally:
+            await conn.close()
+
+    print(f"seeded: {_run(go(), dsn)}")
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> None:
+    from auth.tokens import mint
+
+    if settings.jwt_secret is None:
+        raise CliError("BILLING_JWT_SECRET is not set")
+    if args.role == "partner" and not args.partner:
+        raise CliError("--role partner needs --partner ID")
+    token = mint(
+        settings.jwt_secret,
+        role=args.role,
+        accounts=args.account,
+        partner=args.partner,
+        scopes=args.scope.split(),
+        ttl_seconds=args.ttl,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    print(token)
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> None:
+    from schema import schema
+
+    print(schema.as_str())
+
+
+def _database(settings: Settings) -> tuple[Any, str]:
+    """The configured server, or the embedded one (started here) when none is."""
+    if settings.database_url:
+        return None, settings.database_url
+    server = embedded.start(settings.data_dir)
+    return server, embedded.dsn(server)
+
+
+def _run(coro: Awaitable[T], dsn: str) -> T:
+    async def wrapped() -> T:
+        return await coro
+
+    try:
+        return asyncio.run(wrapped())
+    except UNREACHABLE as exc:
+        raise CliError(f"cannot reach the database at {_where(dsn)}: {_reason(exc)}") from None
+
+
+def _where(dsn: str) -> str:
+    parts = urlsplit(dsn)
+    return f"{parts.hostname or 'local socket'}:{parts.port or 5432}{parts.path}"
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+async def _seed_if_empty(dsn: str) -> None:
+    from gateway.seed import is_empty, seed
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        if await is_empty(conn):
+            summary = await seed(conn)
+            print(f"seeded demo data: {len(summary.account_ids)} accounts", flush=True)
+    finally:
+        await conn.close()
+
+
+def _announce(args: argparse.Namespace, settings: Settings, dsn: str) -> None:
+    from auth.tokens import mint
+    from gateway.app import DEMO_ACCOUNT
+
+    async def demo_account() -> str | None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            value = await conn.fetchval(DEMO_ACCOUNT)
+            return None if value is None else str(value)
+        finally:
+            await conn.close()
+
+    account = _run(demo_account(), dsn)
+    url = f"http://{args.host}:{args.port}/graphql"
+    print(f"GraphiQL: {url}" if settings.dev else f"GraphQL endpoint: {url}", flush=True)
+    if account and settings.jwt_secret and settings.dev:
+        token = mint(settings.jwt_secret, role="customer", accounts=[account], ttl_seconds=86_400)
+        print(f"demo token (customer of {account}, 24 h):\n{token}", flush=True)

@@ -1,0 +1,20 @@
+"""Prometheus metrics of the gateway (served at /metrics)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prometheus_client import Counter, Histogram
+
+REQUESTS: Final = Counter(
+    "billing_graphql_requests_total", "GraphQL requests by outcome", ["outcome"]
+)
+LATENCY: Final = Histogram("billing_graphql_request_seconds", "GraphQL request latency")
+STATEMENTS: Final = Histogram(
+    "billing_graphql_sql_statements",
+    "SQL statements run by one GraphQL request",
+    buckets=(1, 2, 4, 8, 15, 25, 50, 100),
+)
+AUTH_FAILURES: Final = Counter(
+    "billing_auth_failures_total", "Requests refused with 401", ["reason"]
+)

@@ -1,0 +1,140 @@
+"""Per-request dataloaders: one instance of each, made on first use, never shared
+across requests (a shared cache would serve one tenant's rows to another)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from loaders import accounts, catalog, entitlements, invoices, subscriptions, usage
+from loaders.db import Db
+from loaders.reach import Reach
+
+
+class Loaders:
+    def __init__(self, db: Db, reach: Reach) -> None:
+        self.db = db
+        self.reach = reach
+
+    async def account_count(self) -> int:
+        return await accounts.account_count(self.db, self.reach)
+
+    # accounts
+    @cached_property
+    def account(self) -> accounts.AccountByIdLoader:
+        return accounts.AccountByIdLoader(self.db, self.reach)
+
+    @cached_property
+    def partner(self) -> accounts.PartnerByIdLoader:
+        return accounts.PartnerByIdLoader(self.db, self.reach)
+
+    @cached_property
+    def account_page(self) -> accounts.AccountPageByPartnerLoader:
+        return accounts.AccountPageByPartnerLoader(self.db, self.reach)
+
+    @cached_property
+    def account_count_by_partner(self) -> accounts.AccountCountByPartnerLoader:
+        return accounts.AccountCountByPartnerLoader(self.db, self.reach)
+
+    # catalog
+    @cached_property
+    def catalog_lists(self) -> catalog.AllCatalogLoader:
+        return catalog.AllCatalogLoader(self.db, self.reach)
+
+    @cached_property
+    def plan(self) -> catalog.PlanByIdLoader:
+        return catalog.PlanByIdLoader(self.db, self.reach)
+
+    @cached_property
+    def meter(self) -> catalog.MeterByIdLoader:
+        return catalog.MeterByIdLoader(self.db, self.reach)
+
+    @cached_property
+    def meter_by_key(self) -> catalog.MeterByKeyLoader:
+        return catalog.MeterByKeyLoader(self.db, self.reach)
+
+    @cached_property
+    def feature(self) -> catalog.FeatureByIdLoader:
+        return catalog.FeatureByIdLoader(self.db, self.reach)
+
+    @cached_property
+    def feature_by_key(self) -> catalog.FeatureByKeyLoader:
+        return catalog.FeatureByKeyLoader(self.db, self.reach)
+
+    @cached_property
+    def usage_prices_by_plan(self) -> catalog.UsagePricesByPlanLoader:
+        return catalog.UsagePricesByPlanLoader(self.db, self.reach)
+
+    @cached_property
+    def entitlements_by_plan(self) -> catalog.EntitlementsByPlanLoader:
+        return catalog.EntitlementsByPlanLoader(self.db, self.reach)
+
+    # subscriptions
+    @cached_property
+    def subscription(self) -> subscriptions.SubscriptionByIdLoader:
+        return subscriptions.SubscriptionByIdLoader(self.db, self.reach)
+
+    @cached_property
+    def subscription_page(self) -> subscriptions.SubscriptionPageByAccountLoader:
+        return subscriptions.SubscriptionPageByAccountLoader(self.db, self.reach)
+
+    @cached_property
+    def subscription_count(self) -> subscriptions.SubscriptionCountByAccountLoader:
+        return subscriptions.SubscriptionCountByAccountLoader(self.db, self.reach)
+
+    @cached_property
+    def live_subscriptions(self) -> subscriptions.LiveSubscriptionsByAccountLoader:
+        return subscriptions.LiveSubscriptionsByAccountLoader(self.db, self.reach)
+
+    @cached_property
+    def items(self) -> subscriptions.ItemsBySubscriptionLoader:
+        return subscriptions.ItemsBySubscriptionLoader(self.db, self.reach)
+
+    @cached_property
+    def item(self) -> subscriptions.ItemByIdLoader:
+        return subscriptions.ItemByIdLoader(self.db, self.reach)
+
+    # invoices
+    @cached_property
+    def invoice(self) -> invoices.InvoiceByIdLoader:
+        return invoices.InvoiceByIdLoader(self.db, self.reach)
+
+    @cached_property
+    def invoice_page(self) -> invoices.InvoicePageByAccountLoader:
+        return invoices.InvoicePageByAccountLoader(self.db, self.reach)
+
+    @cached_property
+    def invoice_count(self) -> invoices.InvoiceCountByAccountLoader:
+        return invoices.InvoiceCountByAccountLoader(self.db, self.reach)
+
+    @cached_property
+    def invoice_page_by_subscription(self) -> invoices.InvoicePageBySubscriptionLoader:
+        return invoices.InvoicePageBySubscriptionLoader(self.db, self.reach)
+
+    @cached_property
+    def invoice_count_by_subscription(self) -> invoices.InvoiceCountBySubscriptionLoader:
+        return invoices.InvoiceCountBySubscriptionLoader(self.db, self.reach)
+
+    @cached_property
+    def line_page(self) -> invoices.LinePageByInvoiceLoader:
+        return invoices.LinePageByInvoiceLoader(self.db, self.reach)
+
+    @cached_property
+    def line_count(self) -> invoices.LineCountByInvoiceLoader:
+        return invoices.LineCountByInvoiceLoader(self.db, self.reach)
+
+    @cached_property
+    def line(self) -> invoices.LineByIdLoader:
+        return invoices.LineByIdLoader(self.db, self.reach)
+
+    # usage and entitlements
+    @cached_property
+    def hourly_usage(self) -> usage.HourlyUsageLoader:
+        return usage.HourlyUsageLoader(self.db, self.reach)
+
+    @cached_property
+    def usage_total(self) -> usage.UsageTotalLoader:
+        return usage.UsageTotalLoader(self.db, self.reach)
+
+    @cached_property
+    def entitlement_sources(self) -> entitlements.EntitlementSourcesByAccountLoader:
+        return entitlements.EntitlementSourcesByAccountLoader(self.db, self.reach)

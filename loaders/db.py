@@ -1,0 +1,48 @@
+"""The one door to PostgreSQL for a request: one pooled connection, acquired on the
+first statement and released once at the end (pool.fetch() would reset the
+connection after every call), with a statement count for tests and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+
+class Db:
+    def __init__(self, pool: asyncpg.Pool, *, timeout: float = 10.0) -> None:
+        self._pool = pool
+        self._conn: PoolConnectionProxy | None = None
+        # Loaders of one request dispatch together; a connection runs one statement at a time.
+        self._lock = asyncio.Lock()
+        self._timeout = timeout
+        self.statements = 0
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        async with self._lock:
+            conn = await self._connection()
+            self.statements += 1
+            return await conn.fetch(sql, *args, timeout=self._timeout)
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
+
+    async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
+        async with self._lock:
+            conn = await self._connection()
+            self.statements += 1
+            await conn.executemany(sql, args, timeout=self._timeout)
+
+    async def _connection(self) -> PoolConnectionProxy:
+        if self._conn is None:
+            self._conn = await self._pool.acquire(timeout=self._timeout)
+        return self._conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await self._pool.release(conn)

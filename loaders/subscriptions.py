@@ -1,0 +1,77 @@
+"""Subscriptions and their items, scoped to the request's reach."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from loaders.base import CountLoader, PageLoader, RowByIdLoader, RowsByParentLoader
+from loaders.reach import in_reach
+
+SUBSCRIPTION_COLUMNS: Final = """s.id, s.account_id, s.currency, s.plan_id, s.status, s.quantity,
+       s.billing_anchor, s.current_period_start, s.current_period_end,
+       s.cancel_at_period_end, s.canceled_at, s.trial_end, s.created_at, s.version"""
+ITEM_COLUMNS: Final = "i.id, i.subscription_id, i.account_id, i.plan_id, i.quantity, i.created_at"
+LIVE: Final = "('TRIALING', 'ACTIVE', 'PAST_DUE')"
+
+SUBSCRIPTIONS_BY_ID: Final = f"""
+SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
+ WHERE s.id = ANY($1::text[]) AND {in_reach("s.account_id", 2)}"""
+
+# Newest first. Filter $6: statuses (NULL = any).
+SUBSCRIPTION_PAGES: Final = f"""
+SELECT p.parent, x.* FROM unnest($1::text[]) AS p(parent)
+CROSS JOIN LATERAL (
+  SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
+   WHERE s.account_id = p.parent AND {in_reach("s.account_id", 2)}
+     AND ($6::text[] IS NULL OR s.status = ANY($6::text[]))
+     AND ($4::timestamptz IS NULL OR (s.created_at, s.id) < ($4::timestamptz, $5::text))
+   ORDER BY s.created_at DESC, s.id DESC LIMIT $3) x"""
+
+SUBSCRIPTION_COUNTS: Final = f"""
+SELECT s.account_id AS parent, count(*) AS n FROM subscriptions s
+ WHERE s.account_id = ANY($1::text[]) AND {in_reach("s.account_id", 2)}
+   AND ($3::text[] IS NULL OR s.status = ANY($3::text[]))
+ GROUP BY s.account_id"""
+
+# The subscriptions that bill and grant now, oldest first (the first is the account's
+# primary one for quota periods and the default upcoming invoice).
+LIVE_BY_ACCOUNT: Final = f"""
+SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
+ WHERE s.account_id = ANY($1::text[]) AND {in_reach("s.account_id", 2)} AND s.status IN {LIVE}
+ ORDER BY s.account_id, s.created_at, s.id"""
+
+ITEMS_BY_SUBSCRIPTION: Final = f"""
+SELECT {ITEM_COLUMNS} FROM subscription_items i
+ WHERE i.subscription_id = ANY($1::text[]) AND {in_reach("i.account_id", 2)}
+ ORDER BY i.subscription_id, i.created_at, i.id"""
+
+ITEMS_BY_ID: Final = f"""
+SELECT {ITEM_COLUMNS} FROM subscription_items i
+ WHERE i.id = ANY($1::text[]) AND {in_reach("i.account_id", 2)}"""
+
+
+class SubscriptionByIdLoader(RowByIdLoader):
+    sql = SUBSCRIPTIONS_BY_ID
+
+
+class SubscriptionPageByAccountLoader(PageLoader):
+    sql = SUBSCRIPTION_PAGES
+    parent = "parent"
+
+
+class SubscriptionCountByAccountLoader(CountLoader):
+    sql = SUBSCRIPTION_COUNTS
+
+
+class LiveSubscriptionsByAccountLoader(RowsByParentLoader):
+    sql = LIVE_BY_ACCOUNT
+    parent = "account_id"
+
+
+class ItemsBySubscriptionLoader(RowsByParentLoader):
+    sql = ITEMS_BY_SUBSCRIPTION
+    parent = "subscription_id"
+
+
+class ItemByIdLoader(RowByIdLoader):
+    sql = ITEMS_BY_ID

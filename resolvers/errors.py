@@ -1,0 +1,35 @@
+"""Errors a resolver raises on purpose, each carrying its contract code (§5).
+
+Resolvers know nothing of GraphQL; the schema layer turns these into
+`extensions.code` and masks every other exception."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Final
+
+NOT_FOUND_MESSAGE: Final = "Not found."
+
+
+class GatewayError(Exception):
+    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
+
+
+class NotFound(GatewayError):
+    """Missing or outside the caller's reach: one message for both, on purpose."""
+
+    code = "NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__(NOT_FOUND_MESSAGE)
+
+
+class Forbidden(GatewayError):
+    code = "FORBIDDEN"
+
+
+class BadUserInput(GatewayError):
+    code = "BAD_USER_INPUT"
+
+
+class Conflict(GatewayError):
+    code = "CONFLICT"

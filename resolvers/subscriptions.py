@@ -1,0 +1,121 @@
+"""Subscriptions, their items, and plan-change quotes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Final
+
+from loaders.base import Row
+from resolvers import quotes
+from resolvers.base import Ctx, found
+from resolvers.connections import Page, make_page, page_args
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.money import exact_sum, round_money
+from resolvers.periods import plan_change_lines
+from resolvers.values import LineValue, Money, money, unit_money
+
+LIVE: Final = frozenset({"TRIALING", "ACTIVE", "PAST_DUE"})
+
+
+async def subscription(ctx: Ctx, subscription_id: str) -> Row:
+    return found(await ctx.loaders.subscription.load(subscription_id))
+
+
+async def subscription_in_account(ctx: Ctx, account_id: str, subscription_id: str) -> Row:
+    """A subscription named in an argument must belong to the account it is asked under."""
+    row = await subscription(ctx, subscription_id)
+    if row["account_id"] != account_id:
+        raise NotFound()
+    return row
+
+
+async def item(ctx: Ctx, item_id: str) -> Row:
+    return found(await ctx.loaders.item.load(item_id))
+
+
+async def items(ctx: Ctx, subscription_id: str) -> list[Row]:
+    return list(await ctx.loaders.items.load(subscription_id))
+
+
+async def subscriptions_page(
+    ctx: Ctx,
+    account_id: str,
+    first: int | None,
+    after: str | None,
+    statuses: tuple[str, ...] | None,
+) -> Page:
+    args = page_args(ctx.cursor_secret, "subscriptions", first, after, (statuses,))
+    rows = await ctx.loaders.subscription_page.load((account_id, args))
+
+    async def count() -> int:
+        return int(await ctx.loaders.subscription_count.load((account_id, (statuses,))))
+
+    return make_page(ctx.cursor_secret, "subscriptions", args, rows, count)
+
+
+# --- plan-change quotes ---------------------------------------------------------
+
+QUOTE_TTL: Final = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class QuoteValue:
+    quote_id: str
+    expires_at: datetime
+    lines: list[LineValue]
+    total: Money
+
+
+async def preview_plan_change(ctx: Ctx, sub: Row, plan_id: str) -> QuoteValue:
+    """The two PRORATION lines a change now would bill, signed as a quote that
+    changeSubscriptionPlan can hold the caller to until it expires."""
+    if sub["status"] not in LIVE:
+        raise BadUserInput("Only a live subscription can change plan.")
+    old, new = await ctx.loaders.plan.load_many([sub["plan_id"], plan_id])
+    if new is None:
+        raise NotFound()
+    _check_target(old, new)
+    at = ctx.now.replace(microsecond=0)
+    start, end, c = sub["current_period_start"], sub["current_period_end"], sub["currency"]
+    credit, charge = plan_change_lines(
+        old["amount"], new["amount"], sub["quantity"], start, end, at, c
+    )
+    lines = [
+        _quote_line(
+            sub, 1, f"Unused time on {old['name']}", -sub["quantity"], old["amount"], credit, at
+        ),
+        _quote_line(
+            sub, 2, f"Remaining time on {new['name']}", sub["quantity"], new["amount"], charge, at
+        ),
+    ]
+    total = round_money(exact_sum([credit, charge]), c)
+    quote = quotes.sign(ctx.cursor_secret, sub["id"], sub["version"], plan_id, at, [credit, charge])
+    return QuoteValue(quote, at + QUOTE_TTL, lines, Money(total, c))
+
+
+def _check_target(old: Row, new: Row) -> None:
+    if new["id"] == old["id"]:
+        raise BadUserInput("The subscription is already on that plan.")
+    if new["kind"] != "BASE" or not new["active"]:
+        raise BadUserInput("The target plan is not an active base plan.")
+    if new["currency"] != old["currency"] or new["interval"] != old["interval"]:
+        raise BadUserInput("The target plan must bill in the same currency and interval.")
+
+
+def _quote_line(
+    sub: Row, n: int, description: str, qty: int, unit: Decimal, amount: Decimal, at: datetime
+) -> LineValue:
+    c = sub["currency"]
+    return LineValue(
+        id=f"il_quote{sub['id'].removeprefix('sub_')}n{n}",
+        kind="PRORATION",
+        description=description,
+        quantity=Decimal(qty),
+        unit_amount=unit_money(unit, c),
+        amount=money(amount, c),
+        period_start=at,
+        period_end=sub["current_period_end"],
+        meter_id=None,
+    )

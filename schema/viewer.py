@@ -1,0 +1,42 @@
+"""Who is asking: the token's subject, role, scopes and reach."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from auth.principal import Role as PrincipalRole
+from schema.context import RequestContext
+from schema.permissions import PUBLIC, field, resolver
+
+
+@strawberry.enum(description="Who a token speaks for.")
+class Role(Enum):
+    CUSTOMER = "customer"
+    PARTNER = "partner"
+    ADMIN = "admin"
+
+
+@strawberry.type(description="The caller, as its token and reach describe it.")
+class Viewer:
+    subject: str = field(PUBLIC, description="The token's `sub`.")
+    role: Role = field(PUBLIC)
+    scopes: list[str] = field(PUBLIC, description="Known scopes the token carries.")
+
+    @resolver(PUBLIC, description="How many accounts this token can reach.")
+    async def account_count(self, info: Info[RequestContext, None]) -> int:
+        return await info.context.loaders.account_count()
+
+
+def viewer(info: Info[RequestContext, None]) -> Viewer:
+    p = info.context.principal
+    return Viewer(
+        subject=p.subject, role=Role(PrincipalRole(p.role).value), scopes=sorted(p.scopes)
+    )
+
+
+@strawberry.type
+class Query:
+    viewer: Viewer = field(PUBLIC, resolver=viewer, description="The caller.")

@@ -1,0 +1,161 @@
+"""Shared fixtures: a real PostgreSQL (embedded, or TEST_DATABASE_URL's server) with a
+fresh database per test run, migrated and seeded once; the ASGI app driven over
+HTTP by httpx; tokens minted like the CLI mints them.
+
+Isolation: the seeded data is read-only for tests; a test that writes creates
+its own accounts (ids unique to it) or its own database (`fresh_database`)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from auth.scopes import ALL_SCOPES
+from auth.tokens import mint
+from gateway import migrate
+from gateway.app import create_app
+from gateway.settings import DEV_SECRET, load
+
+SEED_AS_OF = datetime(2026, 11, 15, tzinfo=UTC)
+SEED_ACCOUNTS = 50
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server we may create databases on (its maintenance database's DSN)."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    from gateway import embedded
+
+    server = embedded.start(tmp_path_factory.mktemp("pgdata"))
+    yield embedded.dsn(server)
+    server.cleanup()
+
+
+def _with_database(dsn: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+async def create_database(server_url: str) -> AsyncIterator[Callable[[], Any]]:
+    """Factory of fresh, empty databases; all are dropped at the end of the run."""
+    made: list[str] = []
+
+    async def create() -> str:
+        name = f"bg_test_{secrets.token_hex(6)}"
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        made.append(name)
+        return _with_database(server_url, name)
+
+    yield create
+    conn = await asyncpg.connect(server_url)
+    try:
+        for name in made:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def fresh_database(create_database: Callable[[], Any]) -> str:
+    return str(await create_database())
+
+
+@pytest.fixture(scope="session")
+async def database_url(create_database: Callable[[], Any]) -> str:
+    """The run's database: migrated and seeded once (accounts=50, seed=1, as_of=SEED_AS_OF)."""
+    from gateway.seed import seed
+
+    dsn = str(await create_database())
+    await migrate.migrate(dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await seed(conn, accounts=SEED_ACCOUNTS, seed=1, as_of=SEED_AS_OF)
+    finally:
+        await conn.close()
+    return dsn
+
+
+@pytest.fixture(scope="session")
+async def seeded_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+def db_pool(seeded_pool: asyncpg.Pool) -> asyncpg.Pool:
+    return seeded_pool
+
+
+@pytest.fixture(scope="session")
+async def app(database_url: str) -> AsyncIterator[Any]:
+    settings = load({"DATABASE_URL": database_url, "BILLING_ENV": "dev"})
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
+        yield c
+
+
+def make_token(
+    role: str = "admin",
+    accounts: list[str] | None = None,
+    partner: str | None = None,
+    scopes: list[str] | None = None,
+    ttl: int = 600,
+) -> str:
+    return mint(
+        DEV_SECRET,
+        role=role,
+        accounts=accounts or [],
+        partner=partner,
+        scopes=sorted(ALL_SCOPES) if scopes is None else scopes,
+        ttl_seconds=ttl,
+    )
+
+
+class Gql:
+    """Posts GraphQL documents to the app as a given token."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def __call__(
+        self, query: str, token: str | None, variables: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = {"query": query, "variables": variables or {}}
+        return await self.client.post("/graphql", json=body, headers=headers)
+
+
+@pytest.fixture(scope="session")
+def gql(client: httpx.AsyncClient) -> Gql:
+    return Gql(client)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

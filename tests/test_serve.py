@@ -1,0 +1,103 @@
+"""Acceptance of the run command: `billing-gateway serve` with no DATABASE_URL starts
+an embedded PostgreSQL, seeds it once, prints a token that answers, and keeps its
+data across a restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+CLI = str(Path(sys.executable).parent / "billing-gateway")
+STARTUP_SECONDS = 120
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(data_dir: Path, port: int) -> Iterator[tuple[list[str], str]]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
+    env |= {"BILLING_DATA_DIR": str(data_dir), "BILLING_ENV": "dev"}
+    proc = subprocess.Popen(
+        [CLI, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        lines = _read_until_token(proc)
+        _wait_healthy(port)
+        yield lines, lines[-1]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+
+
+def _read_until_token(proc: subprocess.Popen[str]) -> list[str]:
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"serve exited early: {lines}")
+        lines.append(line.strip())
+        if len(lines) >= 2 and lines[-2].startswith("demo token"):
+            return lines
+    raise AssertionError(f"no token printed: {lines}")
+
+
+def _wait_healthy(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("gateway never became ready")
+
+
+def ask(port: int, token: str, query: str) -> dict[str, object]:
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": query},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert isinstance(data, dict)
+    return data
+
+
+def test_serve_embedded_answers_and_keeps_its_data(tmp_path: Path) -> None:
+    port = free_port()
+    query = "{ viewer { role accountCount } }"
+
+    with serving(tmp_path, port) as (lines, token):
+        first = ask(port, token, query)
+        assert any(line.startswith("seeded demo data") for line in lines)
+        assert f"GraphiQL: http://127.0.0.1:{port}/graphql" in lines
+
+    with serving(tmp_path, port) as (lines, token_again):
+        second = ask(port, token_again, query)
+        assert not any(line.startswith("seeded demo data") for line in lines)
+
+    assert first == {"viewer": {"role": "CUSTOMER", "accountCount": 1}}
+    assert second == first
+    assert (tmp_path / "pg" / "PG_VERSION").exists()
