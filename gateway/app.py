@@ -59,13 +59,21 @@ def create_app(settings: Settings) -> Starlette:
 @asynccontextmanager
 async def lifespan(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     assert settings.database_url, "serve resolves the database before the app starts"
-    app.state.verifier = TokenVerifier(settings.auth())
+    app.state.verifier = await _verifier(settings)
     app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
     app.state.demo_token = await _demo_token(app.state.pool, settings) if settings.dev else None
     try:
         yield
     finally:
         await app.state.pool.close()
+
+
+async def _verifier(settings: Settings) -> TokenVerifier:
+    verifier = TokenVerifier(settings.auth())
+    if verifier.key_source is not None:
+        # Read the JWKS now so a wrong URL shows at start-up, not on the first request.
+        await asyncio.to_thread(verifier.key_source.load)
+    return verifier
 
 
 async def _demo_token(pool: asyncpg.Pool, settings: Settings) -> str | None:
@@ -111,7 +119,7 @@ class GraphQLGate:
             return
         refusal = self._refuse(request, request_id)
         if refusal is None:
-            principal, refusal = self._verify(request, request_id)
+            principal, refusal = await self._verify(request, request_id)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -124,7 +132,7 @@ class GraphQLGate:
             return error_response(413, "BAD_USER_INPUT", "Request body too large.", request_id)
         return None
 
-    def _verify(
+    async def _verify(
         self, request: Request, request_id: str
     ) -> tuple[Principal | None, Response | None]:
         header = request.headers.get("authorization", "")
@@ -134,7 +142,7 @@ class GraphQLGate:
                 raise TokenError("authorization header too large")
             if scheme.lower() != "bearer" or not token:
                 raise TokenError("no bearer token")
-            return request.app.state.verifier.verify(token.strip()), None
+            return await request.app.state.verifier.averify(token.strip()), None
         except TokenError as exc:
             log.info("request %s: 401 %s", request_id, exc.reason)
             metrics.AUTH_FAILURES.labels(reason=exc.reason.split(" ")[0]).inc()

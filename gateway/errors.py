@@ -47,8 +47,11 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
 
 def classify(error: GraphQLError, request_id: str) -> tuple[str, str]:
     original = error.original_error
+    while isinstance(original, GraphQLError):  # input coercion wraps a scalar's error
+        original = original.original_error
     if isinstance(original, GatewayError):
-        return original.code, str(original)
+        # The outer message says where (which variable, which argument) as well as why.
+        return original.code, error.message
     declared = (error.extensions or {}).get("code")
     if declared in CODES:
         return str(declared), error.message

@@ -5,25 +5,26 @@ from `random.Random` instances keyed by the seed (one per account, so account N'
 does not depend on how many accounts follow it), every time is derived from `as_of`,
 and every amount is a `Decimal` built from integers or literals.
 
-Billing follows DOMAIN.md (the same functions as the resolvers: `resolvers.money`,
+Billing follows DOMAIN.md through the resolvers' own functions (`resolvers.money`,
 `resolvers.periods`, `resolvers.pricing`):
 - periods are anchored on the subscription start (day clamped) and start on whole
-  UTC hours, so period totals are exact sums of `usage_hourly`;
+  UTC hours, so a period's usage is an exact sum of `usage_hourly` rows;
 - the invoice created at period boundary P_k bills the plan and add-ons in advance for
   [P_k, P_k+1) and the usage of [P_k-1, P_k) in arrears, one USAGE line per tier
-  touched; the invoice's own period is the service period it bills (a final invoice,
+  touched; the invoice's period is the service period it bills (a final invoice,
   which bills only usage, takes the usage period);
-- a plan change mid-period is its own invoice at the change, with the two PRORATION
-  lines of DOMAIN.md (quantity 1, unit amount = the prorated amount);
+- a plan change mid-period is an invoice of its own, at the change, with the two
+  PRORATION lines of DOMAIN.md (quantity 1, unit amount = the prorated amount);
 - usage of periods inside the 90-day event window is the events' exact aggregate;
-  older periods use a synthetic figure of the same profile.
+  older periods get a synthetic figure from the same usage profile.
 """
 
 from __future__ import annotations
 
+import calendar
 import random
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -49,20 +50,13 @@ PARTNER_NAMES: Final = (
     "Umbrella Digital",
 )
 
-# Insert order (foreign keys) and the columns each table is filled with.
+# Insert order (foreign keys first) and the columns each table is filled with.
 COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
     "partners": ("id", "name", "created_at"),
     "accounts": ("id", "name", "currency", "tax_rate", "partner_id", "created_at"),
     "meters": ("id", "key", "name", "unit", "aggregation"),
     "plans": (
-        "id",
-        "code",
-        "name",
-        "kind",
-        "interval",
-        "currency",
-        "amount",
-        "active",
+        *("id", "code", "name", "kind", "interval", "currency", "amount", "active"),
         "created_at",
     ),
     "usage_prices": ("id", "plan_id", "meter_id", "included"),
@@ -70,79 +64,30 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
     "features": ("id", "key", "name", "kind", "meter_id"),
     "plan_entitlements": ("plan_id", "feature_id", "enabled", "limit_value"),
     "subscriptions": (
-        "id",
-        "account_id",
-        "currency",
-        "plan_id",
-        "status",
-        "quantity",
-        "billing_anchor",
-        "current_period_start",
-        "current_period_end",
-        "cancel_at_period_end",
-        "canceled_at",
-        "trial_end",
-        "created_at",
+        *("id", "account_id", "currency", "plan_id", "status", "quantity", "billing_anchor"),
+        *("current_period_start", "current_period_end", "cancel_at_period_end"),
+        *("canceled_at", "trial_end", "created_at"),
     ),
     "subscription_items": (
-        "id",
-        "subscription_id",
-        "account_id",
-        "currency",
-        "plan_id",
-        "quantity",
+        *("id", "subscription_id", "account_id", "currency", "plan_id", "quantity"),
         "created_at",
     ),
     "invoices": (
-        "id",
-        "account_id",
-        "subscription_id",
-        "number",
-        "status",
-        "currency",
-        "tax_rate",
-        "period_start",
-        "period_end",
-        "issued_at",
-        "due_at",
-        "paid_at",
-        "subtotal",
-        "tax",
-        "total",
-        "amount_paid",
-        "created_at",
+        *("id", "account_id", "subscription_id", "number", "status", "currency", "tax_rate"),
+        *("period_start", "period_end", "issued_at", "due_at", "paid_at", "subtotal", "tax"),
+        *("total", "amount_paid", "created_at"),
     ),
     "invoice_lines": (
-        "id",
-        "invoice_id",
-        "account_id",
-        "currency",
-        "position",
-        "kind",
-        "description",
-        "quantity",
-        "unit_amount",
-        "amount",
-        "period_start",
-        "period_end",
-        "meter_id",
+        *("id", "invoice_id", "account_id", "currency", "position", "kind", "description"),
+        *("quantity", "unit_amount", "amount", "period_start", "period_end", "meter_id"),
     ),
     "entitlement_grants": (
-        "id",
-        "account_id",
-        "feature_id",
-        "enabled",
-        "limit_value",
-        "expires_at",
+        *("id", "account_id", "feature_id", "enabled", "limit_value", "expires_at"),
         "created_at",
     ),
     "usage_event_keys": ("account_id", "idempotency_key", "meter_id", "quantity", "occurred_at"),
     "usage_events": (
-        "account_id",
-        "meter_id",
-        "quantity",
-        "occurred_at",
-        "idempotency_key",
+        *("account_id", "meter_id", "quantity", "occurred_at", "idempotency_key"),
         "recorded_at",
     ),
 }
@@ -155,8 +100,12 @@ def make_id(rng: random.Random, prefix: str) -> str:
 
 
 def _rng(seed: int, *scope: object) -> random.Random:
-    # String seeds are hashed with SHA-512: stable across processes and Python builds.
+    # A str seed is hashed with SHA-512: stable across processes and Python builds.
     return random.Random(":".join(["billing-seed", str(seed), *map(str, scope)]))
+
+
+def _midnight(at: datetime) -> datetime:
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 # ---------------------------------------------------------------------------- catalog
@@ -185,7 +134,7 @@ class UsageSpec:
     tiers: tuple[tuple[str | None, Mapping[str, str]], ...]  # (up_to, unit price by currency)
 
 
-# (enabled, limit); limit None = unlimited (and unused for BOOLEAN features).
+# (enabled, limit); limit None = unlimited (and meaningless for BOOLEAN features).
 Ent = tuple[bool, int | None]
 
 
@@ -217,6 +166,11 @@ FEATURES: Final = (
     FeatureSpec("storage.peak", "Peak storage per billing period", "QUOTA", "storage_gb"),
 )
 
+
+def _usd_eur(usd: str, eur: str) -> Mapping[str, str]:
+    return {"USD": usd, "EUR": eur}
+
+
 _PRO_ENTITLEMENTS: Final[Mapping[str, Ent]] = {
     "sso": (False, None),
     "audit_logs": (True, None),
@@ -233,7 +187,7 @@ PLANS: Final = (
         "Free",
         "BASE",
         "MONTH",
-        {"USD": "0.00", "EUR": "0.00"},
+        _usd_eur("0.00", "0.00"),
         entitlements={
             "sso": (False, None),
             "audit_logs": (False, None),
@@ -249,25 +203,22 @@ PLANS: Final = (
         "Pro",
         "BASE",
         "MONTH",
-        {"USD": "20.00", "EUR": "19.00"},
+        _usd_eur("20.00", "19.00"),
         usage=(
             UsageSpec(
                 "requests",
                 "10000000",
                 (
-                    ("50000000", {"USD": "0.0000003", "EUR": "0.00000028"}),
-                    (None, {"USD": "0.0000002", "EUR": "0.00000018"}),
+                    ("50000000", _usd_eur("0.0000003", "0.00000028")),
+                    (None, _usd_eur("0.0000002", "0.00000018")),
                 ),
             ),
             UsageSpec(
                 "bandwidth_gb",
                 "100",
-                (
-                    ("1000", {"USD": "0.08", "EUR": "0.075"}),
-                    (None, {"USD": "0.05", "EUR": "0.045"}),
-                ),
+                (("1000", _usd_eur("0.08", "0.075")), (None, _usd_eur("0.05", "0.045"))),
             ),
-            UsageSpec("storage_gb", "10", ((None, {"USD": "0.10", "EUR": "0.09"}),)),
+            UsageSpec("storage_gb", "10", ((None, _usd_eur("0.10", "0.09")),)),
         ),
         entitlements=_PRO_ENTITLEMENTS,
     ),
@@ -276,18 +227,18 @@ PLANS: Final = (
         "Business",
         "BASE",
         "MONTH",
-        {"USD": "200.00", "EUR": "190.00"},
+        _usd_eur("200.00", "190.00"),
         usage=(
             UsageSpec(
                 "requests",
                 "100000000",
                 (
-                    ("500000000", {"USD": "0.00000025", "EUR": "0.00000023"}),
-                    (None, {"USD": "0.00000015", "EUR": "0.00000014"}),
+                    ("500000000", _usd_eur("0.00000025", "0.00000023")),
+                    (None, _usd_eur("0.00000015", "0.00000014")),
                 ),
             ),
-            UsageSpec("bandwidth_gb", "1000", ((None, {"USD": "0.04", "EUR": "0.037"}),)),
-            UsageSpec("storage_gb", "100", ((None, {"USD": "0.08", "EUR": "0.075"}),)),
+            UsageSpec("bandwidth_gb", "1000", ((None, _usd_eur("0.04", "0.037")),)),
+            UsageSpec("storage_gb", "100", ((None, _usd_eur("0.08", "0.075")),)),
         ),
         entitlements={
             "sso": (True, None),
@@ -305,7 +256,7 @@ PLANS: Final = (
         "Pro (annual)",
         "BASE",
         "YEAR",
-        {"USD": "200.00", "EUR": "190.00"},
+        _usd_eur("200.00", "190.00"),
         entitlements=_PRO_ENTITLEMENTS,
     ),
     PlanSpec(
@@ -313,7 +264,7 @@ PLANS: Final = (
         "Extra rules",
         "ADDON",
         "MONTH",
-        {"USD": "5.00", "EUR": "4.50"},
+        _usd_eur("5.00", "4.50"),
         entitlements={"waf.custom_rules": (True, 10)},
     ),
     PlanSpec(
@@ -321,7 +272,7 @@ PLANS: Final = (
         "Priority support",
         "ADDON",
         "MONTH",
-        {"USD": "49.00", "EUR": "45.00"},
+        _usd_eur("49.00", "45.00"),
         entitlements={"support.priority": (True, None)},
     ),
 )
@@ -372,14 +323,14 @@ def build_catalog(seed: int) -> Catalog:
     """Meters, features and plans (every family in every currency) with seeded ids."""
     rng = _rng(seed, "catalog")
     meters = {
-        spec.key: Meter(make_id(rng, "mtr"), spec.key, spec.name, spec.unit, spec.aggregation)
-        for spec in METERS
+        m.key: Meter(make_id(rng, "mtr"), m.key, m.name, m.unit, m.aggregation) for m in METERS
     }
     features = {spec.key: (make_id(rng, "feat"), spec) for spec in FEATURES}
-    plans: dict[tuple[str, str], Plan] = {}
-    for spec in PLANS:
-        for currency in CURRENCIES:
-            plans[(spec.family, currency)] = _build_plan(rng, spec, currency, meters)
+    plans = {
+        (spec.family, currency): _build_plan(rng, spec, currency, meters)
+        for spec in PLANS
+        for currency in CURRENCIES
+    }
     return Catalog(meters=meters, features=features, plans=plans)
 
 
@@ -416,9 +367,9 @@ def catalog_rows(catalog: Catalog, created_at: datetime) -> dict[str, list[Row]]
     rows: dict[str, list[Row]] = {name: [] for name in COLUMNS}
     for m in catalog.meters.values():
         rows["meters"].append((m.id, m.key, m.name, m.unit, m.aggregation))
-    for feature_id, spec in catalog.features.values():
-        meter_id = None if spec.meter is None else catalog.meters[spec.meter].id
-        rows["features"].append((feature_id, spec.key, spec.name, spec.kind, meter_id))
+    for feature_id, f in catalog.features.values():
+        meter_id = None if f.meter is None else catalog.meters[f.meter].id
+        rows["features"].append((feature_id, f.key, f.name, f.kind, meter_id))
     for p in catalog.plans.values():
         rows["plans"].append(
             (p.id, p.code, p.name, p.kind, p.interval, p.currency, p.amount, True, created_at)
@@ -430,39 +381,17 @@ def catalog_rows(catalog: Catalog, created_at: datetime) -> dict[str, list[Row]]
                 for position, tier in enumerate(up.tiers, start=1)
             )
         for key, (enabled, limit) in p.entitlements.items():
-            limit_value = None if limit is None else Decimal(limit)
-            rows["plan_entitlements"].append((p.id, catalog.features[key][0], enabled, limit_value))
+            value = None if limit is None else Decimal(limit)
+            rows["plan_entitlements"].append((p.id, catalog.features[key][0], enabled, value))
     return rows
 
 
 # ---------------------------------------------------------------------------- usage
 
-# Share of the hourly request rate by UTC hour, in percent (mean 100).
+# Share of the hourly request rate by UTC hour, in percent (mean ≈ 100).
 DIURNAL: Final = (
-    70,
-    62,
-    56,
-    52,
-    50,
-    52,
-    60,
-    75,
-    92,
-    108,
-    120,
-    128,
-    132,
-    134,
-    133,
-    130,
-    126,
-    120,
-    112,
-    104,
-    96,
-    88,
-    80,
-    74,
+    *(70, 62, 56, 52, 50, 52, 60, 75, 92, 108, 120, 128),
+    *(132, 134, 133, 130, 126, 120, 112, 104, 96, 88, 80, 74),
 )
 
 
@@ -476,13 +405,18 @@ class UsageProfile:
 
 @dataclass
 class MeterSeries:
+    """One meter's events of one account, in time order."""
+
     meter: Meter
     times: list[datetime] = field(default_factory=list)
     quantities: list[Decimal] = field(default_factory=list)
 
+    def add(self, at: datetime, quantity: Decimal) -> None:
+        self.times.append(at)
+        self.quantities.append(quantity)
+
     def aggregate(self, start: datetime, end: datetime) -> Decimal:
-        lo, hi = bisect_left(self.times, start), bisect_left(self.times, end)
-        values = self.quantities[lo:hi]
+        values = self.quantities[bisect_left(self.times, start) : bisect_left(self.times, end)]
         if self.meter.aggregation == "MAX":
             return max(values, default=Decimal(0))
         return exact_sum(values)
@@ -495,76 +429,58 @@ def _micro(value: int) -> Decimal:
 def generate_usage(
     rng: random.Random, profile: UsageProfile, meters: Mapping[str, Meter], as_of: datetime
 ) -> list[MeterSeries]:
-    """Events over [as_of - 90 days, as_of): hourly requests, 3-hourly bandwidth,
-    6-hourly storage samples (MAX meter)."""
+    """Events in [as_of - 90 days, as_of): request counts in most hours (one or two
+    batches), a bandwidth figure per 3 hours, a storage level (MAX meter) per 6 hours."""
     start = as_of - timedelta(days=USAGE_DAYS)
-    first_hour = start.replace(minute=0, second=0, microsecond=0)
-    hours = int((as_of - first_hour) / HOUR) + 1
+    first = start.replace(minute=0, second=0, microsecond=0)
+    hours = (as_of - first) // HOUR + 1
     requests, bandwidth = MeterSeries(meters["requests"]), MeterSeries(meters["bandwidth_gb"])
     storage = MeterSeries(meters["storage_gb"])
     level = profile.storage_micro_gb
     for n in range(hours):
-        hour = first_hour + n * HOUR
+        hour = first + n * HOUR
         growth = 90 + 20 * n // hours  # +20 % over the window, in percent
         if rng.randrange(100) < 97:
-            qty = (
-                profile.requests_per_hour
-                * DIURNAL[hour.hour]
-                * growth
-                * rng.randint(80, 120)
-                // 1_000_000
-            )
-            _add(
-                requests, hour + timedelta(seconds=rng.randrange(3600)), Decimal(qty), start, as_of
-            )
+            noise = rng.randint(80, 120)
+            count = profile.requests_per_hour * DIURNAL[hour.hour] * growth * noise // 1_000_000
+            # Some hours report in two batches, so the rollup has work to do.
+            first_part = count * rng.randint(20, 80) // 100 if rng.randrange(100) < 30 else 0
+            for part, offset in ((first_part, 0), (count - first_part, 1800)):
+                at = hour + timedelta(seconds=offset + rng.randrange(1800))
+                if part and start <= at < as_of:
+                    requests.add(at, Decimal(part))
         if n % 3 == 0:
-            qty = profile.bandwidth_micro_gb * growth * rng.randint(50, 150) // 10_000
-            _add(
-                bandwidth,
-                hour + timedelta(seconds=rng.randrange(3 * 3600)),
-                _micro(qty),
-                start,
-                as_of,
-            )
+            gb = profile.bandwidth_micro_gb * growth * rng.randint(50, 150) // 10_000
+            at = hour + timedelta(seconds=rng.randrange(3 * 3600))
+            if start <= at < as_of:
+                bandwidth.add(at, _micro(gb))
         if n % 6 == 0 and profile.has_storage:
             level += rng.randint(-level // 400, level // 150)
-            _add(
-                storage,
-                hour + timedelta(seconds=rng.randrange(6 * 3600)),
-                _micro(level),
-                start,
-                as_of,
-            )
+            at = hour + timedelta(seconds=rng.randrange(6 * 3600))
+            if start <= at < as_of:
+                storage.add(at, _micro(level))
     return [s for s in (requests, bandwidth, storage) if s.times]
-
-
-def _add(series: MeterSeries, at: datetime, qty: Decimal, start: datetime, end: datetime) -> None:
-    if start <= at < end and (not series.times or at > series.times[-1]):
-        series.times.append(at)
-        series.quantities.append(qty)
 
 
 def synthetic_usage(
     key: str,
     profile: UsageProfile,
     meter: Meter,
-    start: datetime,
-    end: datetime,
+    period: tuple[datetime, datetime],
     as_of: datetime,
 ) -> Decimal:
-    """A period's usage before the event window: the profile, shrunk for older periods,
+    """A period's usage before the event window: the profile, smaller for older periods,
     with noise from an RNG keyed by the period (independent of call order)."""
+    start, end = period
     rng = random.Random(f"{key}:{meter.key}:{start.isoformat()}")
     months_ago = (as_of - end).days // 30
-    scale = max(40, 100 - 3 * months_ago) * rng.randint(85, 115)  # percent²
-    hours = int((end - start) / HOUR)
+    scale = max(40, 100 - 3 * months_ago) * rng.randint(85, 115)  # percent × percent
+    hours = (end - start) // HOUR
     if meter.key == "requests":
         return Decimal(profile.requests_per_hour * hours * scale // 10_000)
     if meter.key == "bandwidth_gb":
         return _micro(profile.bandwidth_micro_gb * hours // 3 * scale // 10_000)
-    if not profile.has_storage:
-        return Decimal(0)
-    return _micro(profile.storage_micro_gb * scale // 10_000)
+    return _micro(profile.storage_micro_gb * scale // 10_000) if profile.has_storage else Decimal(0)
 
 
 # ---------------------------------------------------------------------------- billing
@@ -582,32 +498,6 @@ class Line:
     meter_id: str | None = None
 
 
-@dataclass
-class Invoice:
-    id: str
-    subscription_id: str | None
-    created_at: datetime
-    period_start: datetime
-    period_end: datetime
-    lines: list[Line]
-    total: Decimal = Decimal(0)
-    status: str = "DRAFT"
-    issued_at: datetime | None = None
-    due_at: datetime | None = None
-    paid_at: datetime | None = None
-    amount_paid: Decimal = Decimal(0)
-    number: str = ""
-
-    def issue(self, at: datetime) -> None:
-        self.status, self.issued_at, self.due_at = "OPEN", at, at + NET_TERMS
-
-    def pay(self, at: datetime) -> None:
-        self.status, self.paid_at, self.amount_paid = "PAID", at, self.total
-
-    def unpay(self, status: str, paid: Decimal = Decimal(0)) -> None:
-        self.status, self.paid_at, self.amount_paid = status, None, paid
-
-
 def _fmt(q: Decimal) -> str:
     return f"{q.normalize():,f}"
 
@@ -621,15 +511,16 @@ def service_lines(
 ) -> list[Line]:
     """SUBSCRIPTION lines billed in advance: the base plan × seats, then each add-on."""
     lines = []
-    for p, q in ((plan, quantity), *((a, 1) for a in addons)):
+    for p, q in ((plan, quantity), *((addon, 1) for addon in addons)):
         label = "annual" if p.interval == "YEAR" else "monthly"
+        amount = recurring_amount(p.amount, q, p.currency)
         lines.append(
             Line(
                 "SUBSCRIPTION",
                 f"{p.name} ({label}) × {q}",
                 Decimal(q),
                 p.amount,
-                recurring_amount(p.amount, q, p.currency),
+                amount,
                 start,
                 end,
             )
@@ -640,29 +531,18 @@ def service_lines(
 def usage_lines(
     plan: Plan, usage: Mapping[str, Decimal], start: datetime, end: datetime
 ) -> list[Line]:
-    """One USAGE line per tier touched (DOMAIN.md "Graduated usage pricing")."""
+    """One USAGE line per tier touched (DOMAIN.md, "Graduated usage pricing")."""
     lines = []
     for up in plan.usage:
         used = usage.get(up.meter.key, Decimal(0))
-        for tl in graduated_lines(used, up.included, up.tiers, plan.currency):
-            lower = (
-                up.included
-                if tl.tier == 0
-                else max(up.included, up.tiers[tl.tier - 1].up_to or Decimal(0))
-            )
-            upper = up.tiers[tl.tier].up_to
+        for t in graduated_lines(used, up.included, up.tiers, plan.currency):
+            below = up.tiers[t.tier - 1].up_to if t.tier else None
+            lower = up.included if below is None else max(up.included, below)
+            upper = up.tiers[t.tier].up_to
             span = f"{_fmt(lower)}+" if upper is None else f"{_fmt(lower)} to {_fmt(upper)}"
+            text = f"{up.meter.name}, tier {t.tier + 1} ({span} {up.meter.unit})"
             lines.append(
-                Line(
-                    "USAGE",
-                    f"{up.meter.name}, tier {tl.tier + 1} ({span} {up.meter.unit})",
-                    tl.quantity,
-                    tl.unit_amount,
-                    tl.amount,
-                    start,
-                    end,
-                    up.meter.id,
-                )
+                Line("USAGE", text, t.quantity, t.unit_amount, t.amount, start, end, up.meter.id)
             )
     return lines
 
@@ -671,74 +551,37 @@ def single_line(
     kind: str,
     description: str,
     amount: Decimal,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    period: tuple[datetime, datetime] | tuple[None, None] = (None, None),
 ) -> Line:
     """A quantity-1 line whose unit amount is the (already rounded) amount itself."""
-    return Line(kind, description, Decimal(1), amount, amount, start, end)
+    return Line(kind, description, Decimal(1), amount, amount, *period)
 
 
-# ---------------------------------------------------------------------------- accounts
+@dataclass
+class Invoice:
+    id: str
+    subscription_id: str | None
+    created_at: datetime
+    period: tuple[datetime, datetime]
+    lines: list[Line]
+    line_ids: list[str]
+    total: Decimal
+    status: str = "DRAFT"
+    issued_at: datetime | None = None
+    due_at: datetime | None = None
+    paid_at: datetime | None = None
+    amount_paid: Decimal = Decimal(0)
+    number: str = ""
+    held: bool = False  # kept DRAFT (awaiting review), never finalized
 
-FIXED_SCENARIOS: Final = (
-    "rich",
-    "trialing",
-    "past_due",
-    "paused",
-    "canceled_unpaid",
-    "active_draft",
-    "upgraded",
-    "yearly",
-    "free",
-    "canceled",
-)
-RANDOM_SCENARIOS: Final = (
-    ("active",) * 10
-    + ("upgraded",) * 2
-    + ("past_due",) * 2
-    + ("canceled",) * 2
-    + ("yearly", "free", "trialing", "paused", "active_draft")
-)
-ADJECTIVES: Final = (
-    "Acme",
-    "Blue",
-    "Northern",
-    "Bright",
-    "Silver",
-    "Rapid",
-    "Quiet",
-    "Crimson",
-    "Golden",
-    "Lunar",
-    "Coastal",
-    "Urban",
-    "Iron",
-    "Maple",
-    "Nimbus",
-    "Polar",
-)
-NOUNS: Final = (
-    "Analytics",
-    "Robotics",
-    "Labs",
-    "Foods",
-    "Logistics",
-    "Media",
-    "Health",
-    "Studios",
-    "Systems",
-    "Outfitters",
-    "Energy",
-    "Games",
-    "Works",
-    "Travel",
-    "Networks",
-    "Pharma",
-)
-TAX_RATES: Final[Mapping[str, tuple[str, ...]]] = {
-    "USD": ("0", "0", "0.0725", "0.08875", "0.06"),
-    "EUR": ("0.19", "0.2", "0.21", "0.2"),
-}
+    def issue(self, at: datetime) -> None:
+        self.status, self.issued_at, self.due_at = "OPEN", at, at + NET_TERMS
+
+    def pay(self, at: datetime) -> None:
+        self.status, self.paid_at, self.amount_paid = "PAID", at, self.total
+
+    def unpay(self, status: str, paid: Decimal = Decimal(0)) -> None:
+        self.status, self.paid_at, self.amount_paid = status, None, paid
 
 
 @dataclass
@@ -753,6 +596,10 @@ class Subscription:
     cancel_at_period_end: bool = False
     canceled_at: datetime | None = None
     trial_end: datetime | None = None
+    # Boundary index of the last invoice, and of the last one that bills service in
+    # advance; None: the subscription is live and bills on.
+    last_invoice_at: int | None = None
+    service_through: int | None = None
     changes: list[tuple[datetime, Plan]] = field(default_factory=list)  # later plans
     addons: list[tuple[str, Plan, datetime]] = field(default_factory=list)  # (si id, plan, from)
     invoices: list[Invoice] = field(default_factory=list)
@@ -761,15 +608,12 @@ class Subscription:
     def billing_anchor(self) -> datetime:
         return self.start if self.anchor is None else self.anchor
 
+    @property
+    def current_plan(self) -> Plan:
+        return self.changes[-1][1] if self.changes else self.plan
+
     def boundary(self, k: int) -> datetime:
         return add_months(self.billing_anchor, k * (12 if self.plan.interval == "YEAR" else 1))
-
-    def plan_at(self, at: datetime) -> Plan:
-        plan = self.plan
-        for when, later in self.changes:
-            if when <= at:
-                plan = later
-        return plan
 
     def index_at(self, at: datetime) -> int:
         """k with boundary(k) <= at < boundary(k + 1)."""
@@ -777,6 +621,40 @@ class Subscription:
         while self.boundary(k + 1) <= at:
             k += 1
         return k
+
+    def plan_at(self, at: datetime) -> Plan:
+        return next((p for when, p in reversed(self.changes) if when <= at), self.plan)
+
+
+# ---------------------------------------------------------------------------- accounts
+
+FIXED_SCENARIOS: Final = (
+    *("rich", "trialing", "past_due", "paused", "canceled_unpaid", "active_draft"),
+    *("upgraded", "yearly", "free", "canceled"),
+)
+RANDOM_SCENARIOS: Final = (
+    *("active",) * 10,
+    *("upgraded", "upgraded", "past_due", "past_due", "canceled", "canceled"),
+    *("yearly", "free", "trialing", "paused", "active_draft"),
+)
+ADJECTIVES: Final = (
+    *("Acme", "Blue", "Northern", "Bright", "Silver", "Rapid", "Quiet", "Crimson"),
+    *("Golden", "Lunar", "Coastal", "Urban", "Iron", "Maple", "Nimbus", "Polar"),
+)
+NOUNS: Final = (
+    *("Analytics", "Robotics", "Labs", "Foods", "Logistics", "Media", "Health", "Studios"),
+    *("Systems", "Outfitters", "Energy", "Games", "Works", "Travel", "Networks", "Pharma"),
+)
+TAX_RATES: Final[Mapping[str, tuple[str, ...]]] = {
+    "USD": ("0", "0", "0.0725", "0.08875", "0.06"),
+    "EUR": ("0.19", "0.2", "0.21", "0.2"),
+}
+# Requests per hour, bandwidth µGB per 3 h, storage µGB: ranges by account size.
+SIZES: Final[Mapping[str, tuple[tuple[int, int], tuple[int, int], tuple[int, int]]]] = {
+    "small": ((300, 4_000), (20_000, 400_000), (500_000, 5_000_000)),
+    "medium": ((8_000, 60_000), (400_000, 4_000_000), (5_000_000, 80_000_000)),
+    "large": ((80_000, 300_000), (4_000_000, 40_000_000), (100_000_000, 2_000_000_000)),
+}
 
 
 @dataclass
@@ -799,65 +677,80 @@ class AccountData:
 
 
 class AccountBuilder:
-    """Everything one account owns, from its own RNG."""
+    """One account and everything it owns, drawn from the account's own RNG."""
 
     def __init__(
         self, seed: int, index: int, catalog: Catalog, as_of: datetime, partners: Sequence[str]
     ) -> None:
         self.key = f"billing-seed:{seed}:account:{index}"
-        self.rng = random.Random(self.key)
-        self.index, self.catalog, self.as_of = index, catalog, as_of
-        self.day0 = as_of.replace(hour=0, minute=0, second=0, microsecond=0)
-        rng = self.rng
+        self.rng = rng = random.Random(self.key)
+        self.index, self.catalog, self.as_of, self.day0 = index, catalog, as_of, _midnight(as_of)
         self.id = make_id(rng, "acct")
         self.currency = "USD" if index == 0 or rng.randrange(100) < 78 else "EUR"
-        self.tax_rate = (
-            Decimal("0.0825") if index == 0 else Decimal(rng.choice(TAX_RATES[self.currency]))
-        )
-        if index < len(partners):
-            self.partner_id: str | None = partners[index]
-        else:
-            self.partner_id = rng.choice(partners) if rng.randrange(100) < 30 else None
+        rate = "0.0825" if index == 0 else rng.choice(TAX_RATES[self.currency])
+        self.tax_rate = Decimal(rate)
+        self.partner_id = partners[index] if index < len(partners) else None
+        if index >= len(partners) and rng.randrange(100) < 30:
+            self.partner_id = rng.choice(partners)
         self.scenario = (
             FIXED_SCENARIOS[index] if index < len(FIXED_SCENARIOS) else rng.choice(RANDOM_SCENARIOS)
         )
         self.size = "large" if index == 0 else rng.choice(("small", "medium", "medium", "large"))
         self.profile = self._profile()
 
+    def build(self, name: str) -> AccountData:
+        subs = self._subscriptions()
+        events = generate_usage(
+            random.Random(f"{self.key}:events"), self.profile, self.catalog.meters, self.as_of
+        )
+        for sub in subs:
+            self._bill(sub, events)
+        one_off = self._one_off_invoices(subs[0].start)
+        self._settle(subs, one_off)
+        for sub in subs:
+            if sub.period is None:
+                k = sub.index_at(self.as_of)
+                sub.period = (sub.boundary(k), sub.boundary(k + 1))
+        # The demo token names the oldest account (gateway.app.DEMO_ACCOUNT): account 0.
+        created = self.day0 - timedelta(days=3 * 365)
+        if self.index:
+            created = subs[0].start - timedelta(days=self.rng.randint(0, 20))
+        grants = self._grants()
+        return AccountData(
+            *(self.index, self.id, name, self.currency, self.tax_rate, self.partner_id, created),
+            *(subs, one_off, grants, events),
+        )
+
     # -- shape
 
     def _profile(self) -> UsageProfile:
-        rng = self.rng
         if self.index == 0:
             return UsageProfile(100_000, 4_000_000, 40_000_000, True)
-        rate, bw, st = {
-            "small": ((300, 4_000), (20_000, 400_000), (500_000, 5_000_000)),
-            "medium": ((8_000, 60_000), (400_000, 4_000_000), (5_000_000, 80_000_000)),
-            "large": ((80_000, 300_000), (4_000_000, 40_000_000), (100_000_000, 2_000_000_000)),
-        }[self.size]
+        rate, bandwidth, storage = SIZES[self.size]
+        r = self.rng
         return UsageProfile(
-            rng.randint(*rate), rng.randint(*bw), rng.randint(*st), rng.randrange(100) < 70
+            r.randint(*rate), r.randint(*bandwidth), r.randint(*storage), r.randrange(100) < 70
         )
 
     def _start(self, months_back: tuple[int, int]) -> datetime:
+        """A subscription start: a whole UTC hour, days 29-31 often enough to see clamping."""
         rng = self.rng
         month = add_months(self.day0.replace(day=1), -rng.randint(*months_back))
         day = rng.choice((29, 30, 31)) if rng.randrange(5) == 0 else rng.randint(1, 28)
         hour = 0 if rng.randrange(3) else rng.randint(1, 23)
-        return (
-            add_months(month.replace(day=day, hour=hour), 0)
-            if day <= 28
-            else add_months(datetime(month.year, 1, day, hour, tzinfo=UTC), month.month - 1)
+        return month.replace(
+            day=min(day, calendar.monthrange(month.year, month.month)[1]), hour=hour
         )
 
     def _paid_plan(self) -> Plan:
         family = "business_monthly" if self.size == "large" else "pro_monthly"
         return self.catalog.plan(family, self.currency)
 
-    def _seats(self) -> int:
-        return 1 if self.index == 0 or self.rng.randrange(100) < 80 else self.rng.randint(2, 5)
-
-    def _sub(self, plan: Plan, start: datetime, quantity: int = 1) -> Subscription:
+    def _sub(self, family: str | None, start: datetime, *, seats: bool = True) -> Subscription:
+        plan = self._paid_plan() if family is None else self.catalog.plan(family, self.currency)
+        quantity = 1
+        if seats and self.index and self.rng.randrange(100) < 20:
+            quantity = self.rng.randint(2, 5)
         return Subscription(make_id(self.rng, "sub"), plan, quantity, start)
 
     def _addons(self, sub: Subscription, chance: int) -> None:
@@ -865,250 +758,227 @@ class AccountBuilder:
         for family in ("addon_extra_rules", "addon_priority_support"):
             if rng.randrange(100) < chance:
                 since = sub.boundary(rng.randint(0, max(0, last - 1)))
-                sub.addons.append(
-                    (make_id(rng, "si"), self.catalog.plan(family, self.currency), since)
-                )
+                addon = self.catalog.plan(family, self.currency)
+                sub.addons.append((make_id(rng, "si"), addon, since))
             chance //= 3
 
     # -- scenarios: each returns the account's subscriptions, oldest first
 
-    def subscriptions(self) -> list[Subscription]:
-        return getattr(self, f"_scenario_{self.scenario}")()  # type: ignore[no-any-return]
+    def _subscriptions(self) -> list[Subscription]:
+        scenarios: Mapping[str, Callable[[], list[Subscription]]] = {
+            "rich": self._rich,
+            "active": self._active,
+            "active_draft": self._active,
+            "upgraded": self._upgraded,
+            "yearly": lambda: [self._sub("pro_yearly", self._start((13, 30)), seats=False)],
+            "free": lambda: [self._sub("free_monthly", self._start((13, 30)), seats=False)],
+            "past_due": self._past_due,
+            "paused": self._paused,
+            "canceled": self._canceled,
+            "canceled_unpaid": self._canceled,
+            "trialing": self._trialing,
+        }
+        return scenarios[self.scenario]()
 
-    def _scenario_rich(self) -> list[Subscription]:
-        start = add_months(self.day0 - timedelta(days=3), -14)
-        sub = self._sub(self.catalog.plan("pro_monthly", "USD"), start)
-        sub.addons.append(
-            (
-                make_id(self.rng, "si"),
-                self.catalog.plan("addon_extra_rules", "USD"),
-                sub.boundary(2),
-            )
-        )
+    def _rich(self) -> list[Subscription]:
+        sub = self._sub("pro_monthly", add_months(self.day0 - timedelta(days=3), -14))
+        addon = self.catalog.plan("addon_extra_rules", self.currency)
+        sub.addons.append((make_id(self.rng, "si"), addon, sub.boundary(2)))
         return [sub]
 
-    def _scenario_active(self) -> list[Subscription]:
-        sub = self._sub(self._paid_plan(), self._start((13, 30)), self._seats())
+    def _active(self) -> list[Subscription]:
+        sub = self._sub(None, self._start((13, 30)))
         self._addons(sub, 35)
         if self.rng.randrange(100) < 12:
             period_start = sub.boundary(sub.index_at(self.as_of))
-            sub.cancel_at_period_end = True
-            sub.canceled_at = max(
-                period_start, self.as_of - timedelta(hours=self.rng.randint(1, 24 * 20))
-            )
+            requested = self.as_of - timedelta(hours=self.rng.randint(1, 24 * 20))
+            sub.cancel_at_period_end, sub.canceled_at = True, max(period_start, requested)
         return [sub]
 
-    def _scenario_active_draft(self) -> list[Subscription]:
-        return self._scenario_active()
-
-    def _scenario_upgraded(self) -> list[Subscription]:
+    def _upgraded(self) -> list[Subscription]:
         rng = self.rng
-        sub = self._sub(
-            self.catalog.plan("pro_monthly", self.currency), self._start((13, 30)), self._seats()
-        )
+        sub = self._sub("pro_monthly", self._start((13, 30)))
         j = rng.randint(2, sub.index_at(self.as_of) - 2)
         at = sub.boundary(j) + timedelta(days=rng.randint(2, 20), hours=rng.randint(0, 23))
         sub.changes.append((at, self.catalog.plan("business_monthly", self.currency)))
         self._addons(sub, 25)
         return [sub]
 
-    def _scenario_yearly(self) -> list[Subscription]:
-        return [self._sub(self.catalog.plan("pro_yearly", self.currency), self._start((13, 30)))]
-
-    def _scenario_free(self) -> list[Subscription]:
-        return [self._sub(self.catalog.plan("free_monthly", self.currency), self._start((13, 30)))]
-
-    def _scenario_past_due(self) -> list[Subscription]:
-        sub = self._sub(self._paid_plan(), self._start((13, 30)), self._seats())
+    def _past_due(self) -> list[Subscription]:
+        sub = self._sub(None, self._start((13, 30)))
         sub.status = "PAST_DUE"
         self._addons(sub, 20)
         return [sub]
 
-    def _scenario_paused(self) -> list[Subscription]:
-        sub = self._sub(self._paid_plan(), self._start((13, 30)), self._seats())
-        sub.status = "PAUSED"
-        sub.canceled_at = None
-        self.pause_at = sub.index_at(self.as_of) - self.rng.randint(1, 2)
+    def _paused(self) -> list[Subscription]:
+        sub = self._sub(None, self._start((13, 30)))
+        paused = sub.index_at(self.as_of) - self.rng.randint(1, 2)
+        sub.status, sub.last_invoice_at, sub.service_through = "PAUSED", paused, paused - 1
         return [sub]
 
-    def _scenario_canceled(self) -> list[Subscription]:
-        rng = self.rng
-        old = self._sub(self._paid_plan(), self._start((16, 30)), self._seats())
+    def _canceled(self) -> list[Subscription]:
+        """Canceled at a period end some months ago, then back on the Free plan."""
+        old = self._sub(None, self._start((16, 30)))
         self._addons(old, 20)
-        end = old.index_at(self.as_of) - rng.randint(2, 5)
+        end = old.index_at(self.as_of) - self.rng.randint(2, 5)
         old.status, old.canceled_at = "CANCELED", old.boundary(end)
         old.period = (old.boundary(end - 1), old.boundary(end))
-        new = self._sub(self.catalog.plan("free_monthly", self.currency), old.boundary(end))
-        return [old, new]
+        old.last_invoice_at, old.service_through = end, end - 1
+        return [old, self._sub("free_monthly", old.boundary(end), seats=False)]
 
-    def _scenario_canceled_unpaid(self) -> list[Subscription]:
-        return self._scenario_canceled()
-
-    def _scenario_trialing(self) -> list[Subscription]:
+    def _trialing(self) -> list[Subscription]:
+        """On Free for a year or more, then a 14-day trial of a paid plan started days ago."""
         rng = self.rng
-        free = self._sub(self.catalog.plan("free_monthly", self.currency), self._start((13, 30)))
-        trial_start = self.day0 - timedelta(days=rng.randint(1, 9), hours=rng.randint(0, 23))
-        free.status, free.canceled_at = "CANCELED", trial_start
-        k = free.index_at(trial_start)
+        free = self._sub("free_monthly", self._start((13, 30)), seats=False)
+        began = self.day0 - timedelta(days=rng.randint(1, 9), hours=rng.randint(0, 23))
+        k = free.index_at(began)
+        free.status, free.canceled_at = "CANCELED", began
         free.period = (free.boundary(k), free.boundary(k + 1))
-        trial = self._sub(self._paid_plan(), trial_start)
-        trial.status, trial.trial_end = "TRIALING", trial_start + timedelta(days=14)
-        trial.anchor, trial.period = trial.trial_end, (trial_start, trial.trial_end)
+        free.last_invoice_at = free.service_through = k
+        trial = self._sub(None, began, seats=False)
+        trial.status, trial.trial_end = "TRIALING", began + timedelta(days=14)
+        trial.anchor, trial.period = trial.trial_end, (began, trial.trial_end)
         return [free, trial]
 
-    # -- billing
+    # -- invoices
 
-    def bill(self, sub: Subscription, usage: UsageSource) -> None:
-        """Create the subscription's invoices up to as_of (statuses are set later)."""
-        if sub.status == "TRIALING":
-            assert sub.trial_end is not None
-            line = single_line(
-                "SUBSCRIPTION",
-                f"Trial period for {sub.plan.name}",
-                round_money(Decimal(0), self.currency),
-                sub.start,
-                sub.trial_end,
+    def _bill(self, sub: Subscription, events: Sequence[MeterSeries]) -> None:
+        """The subscription's invoices up to as_of (statuses are set by _settle)."""
+        if sub.trial_end is not None:
+            text = f"Trial period for {sub.plan.name}"
+            zero = round_money(Decimal(0), self.currency)
+            line = single_line("SUBSCRIPTION", text, zero, (sub.start, sub.trial_end))
+            sub.invoices.append(
+                self._invoice(sub.id, sub.start, (sub.start, sub.trial_end), [line])
             )
-            sub.invoices.append(self._invoice(sub.id, sub.start, sub.start, sub.trial_end, [line]))
             return
-        stop = self._service_stop(sub)
         k = 0
-        while sub.boundary(k) <= self.as_of and (stop is None or k <= stop):
-            at, nxt = sub.boundary(k), sub.boundary(k + 1)
-            if sub.canceled_at is not None and sub.status == "CANCELED" and at > sub.canceled_at:
-                break
-            self._bill_changes(sub, sub.boundary(k - 1) if k else at, at)
+        while sub.boundary(k) <= self.as_of and (
+            sub.last_invoice_at is None or k <= sub.last_invoice_at
+        ):
+            at, prev = sub.boundary(k), sub.boundary(k - 1) if k else None
+            if prev is not None:
+                self._bill_changes(sub, prev, at)
+            serving = sub.service_through is None or k <= sub.service_through
             lines: list[Line] = []
-            serving = stop is None or k < stop
-            if serving and not (sub.status == "CANCELED" and at == sub.canceled_at):
+            if serving:
                 addons = [p for _, p, since in sub.addons if since <= at]
-                lines += service_lines(sub.plan_at(at), sub.quantity, at, nxt, addons)
-            if k:
-                prev = sub.boundary(k - 1)
-                lines += usage_lines(sub.plan_at(at), usage.period(prev, at), prev, at)
-            if lines:
-                start, end = (
-                    (at, nxt)
-                    if lines[0].kind == "SUBSCRIPTION" and serving
-                    else (sub.boundary(k - 1), at)
+                lines += service_lines(
+                    sub.plan_at(at), sub.quantity, at, sub.boundary(k + 1), addons
                 )
-                self._maybe_adjust(lines, at)
-                sub.invoices.append(self._invoice(sub.id, at, start, end, lines))
+            if prev is not None:
+                used = self._usage(events, (prev, at))
+                lines += usage_lines(sub.plan_at(at), used, prev, at)
+            if lines:
+                self._maybe_credit(lines, at)
+                period = (at, sub.boundary(k + 1)) if serving or prev is None else (prev, at)
+                sub.invoices.append(self._invoice(sub.id, at, period, lines))
             k += 1
 
-    def _service_stop(self, sub: Subscription) -> int | None:
-        if sub.status == "PAUSED":
-            return self.pause_at
-        if sub.status == "CANCELED" and sub.period is not None:
-            return sub.index_at(sub.period[1])
-        return None
+    def _usage(
+        self, events: Sequence[MeterSeries], period: tuple[datetime, datetime]
+    ) -> dict[str, Decimal]:
+        if period[0] >= self.as_of - timedelta(days=USAGE_DAYS):
+            return {s.meter.key: s.aggregate(*period) for s in events}
+        return {
+            m.key: synthetic_usage(self.key, self.profile, m, period, self.as_of)
+            for m in self.catalog.meters.values()
+        }
 
-    def _bill_changes(self, sub: Subscription, lo: datetime, hi: datetime) -> None:
+    def _bill_changes(self, sub: Subscription, after: datetime, until: datetime) -> None:
+        """Plan changes in (after, until]: an invoice of two PRORATION lines at each."""
         for at, new in sub.changes:
-            if not lo < at <= hi:
+            if not after < at <= until:
                 continue
             old = sub.plan_at(at - timedelta(microseconds=1))
             k = sub.index_at(at)
             start, end = sub.boundary(k), sub.boundary(k + 1)
+            q = sub.quantity
             credit, charge = plan_change_lines(
-                old.amount, new.amount, sub.quantity, start, end, at, self.currency
+                old.amount, new.amount, q, start, end, at, self.currency
             )
             lines = [
                 single_line(
                     "PRORATION",
-                    f"Unused time on {old.name} × {sub.quantity} after {_day(at)}",
+                    f"Unused time on {old.name} × {q} after {_day(at)}",
                     credit,
-                    at,
-                    end,
+                    (at, end),
                 ),
                 single_line(
                     "PRORATION",
-                    f"Remaining time on {new.name} × {sub.quantity} after {_day(at)}",
+                    f"Remaining time on {new.name} × {q} after {_day(at)}",
                     charge,
-                    at,
-                    end,
+                    (at, end),
                 ),
             ]
-            sub.invoices.append(self._invoice(sub.id, at, at, end, lines))
+            sub.invoices.append(self._invoice(sub.id, at, (at, end), lines))
 
-    def _maybe_adjust(self, lines: list[Line], at: datetime) -> None:
-        base = lines[0].amount if lines and lines[0].kind == "SUBSCRIPTION" else Decimal(0)
+    def _maybe_credit(self, lines: list[Line], at: datetime) -> None:
+        base = lines[0].amount if lines[0].kind == "SUBSCRIPTION" else Decimal(0)
         if base > 0 and self.rng.randrange(100) < 4:
             pct = self.rng.choice((5, 10, 25))
             credit = round_money(exact_product(base, Decimal(-pct).scaleb(-2)), self.currency)
-            when = at - timedelta(days=self.rng.randint(3, 20))
+            incident = _day(at - timedelta(days=self.rng.randint(3, 20)))
             lines.append(
                 single_line(
-                    "ADJUSTMENT", f"Service credit ({pct} %): incident of {_day(when)}", credit
+                    "ADJUSTMENT", f"Service credit ({pct} %): incident of {incident}", credit
                 )
             )
 
     def _invoice(
         self,
-        sub_id: str | None,
+        subscription_id: str | None,
         created: datetime,
-        start: datetime,
-        end: datetime,
+        period: tuple[datetime, datetime],
         lines: list[Line],
     ) -> Invoice:
-        inv = Invoice(make_id(self.rng, "inv"), sub_id, created, start, end, lines)
-        inv.total = invoice_totals([ln.amount for ln in lines], self.tax_rate, self.currency).total
-        return inv
+        total = invoice_totals([ln.amount for ln in lines], self.tax_rate, self.currency).total
+        line_ids = [make_id(self.rng, "il") for _ in lines]
+        return Invoice(
+            make_id(self.rng, "inv"), subscription_id, created, period, lines, line_ids, total
+        )
 
-    def one_off_invoices(self, subs: Sequence[Subscription]) -> list[Invoice]:
+    def _one_off_invoices(self, first_start: datetime) -> list[Invoice]:
+        """Invoices outside any subscription: a DRAFT for services, a paid onboarding fee."""
         rng, out = self.rng, []
         if self.scenario == "active_draft" or (
             self.index >= len(FIXED_SCENARIOS) and rng.randrange(100) < 6
         ):
-            at = self.day0 - timedelta(days=2, hours=-10)
-            hours = rng.randint(2, 8)
-            unit = Decimal("150.00")
-            line = Line(
-                "ADJUSTMENT",
-                "Professional services: WAF rule migration (hours)",
-                Decimal(hours),
-                unit,
-                round_money(exact_product(unit, Decimal(hours)), self.currency),
+            at = self.day0 - timedelta(hours=38)
+            hours, rate = Decimal(rng.randint(2, 8)), Decimal("150.00")
+            amount = round_money(exact_product(hours, rate), self.currency)
+            text = "Professional services: WAF rule migration (hours)"
+            draft = self._invoice(
+                None, at, (at, at), [Line("ADJUSTMENT", text, hours, rate, amount)]
             )
-            out.append(self._invoice(None, at, at, at, [line]))
+            draft.held = True
+            out.append(draft)
         if rng.randrange(100) < 15:
-            at = subs[0].start + timedelta(days=rng.randint(1, 5))
-            fee = Decimal(rng.choice((99, 250, 500)))
-            out.append(
-                self._invoice(
-                    None,
-                    at,
-                    at,
-                    at,
-                    [
-                        single_line(
-                            "ADJUSTMENT", "Onboarding and setup", round_money(fee, self.currency)
-                        )
-                    ],
-                )
-            )
+            at = first_start + timedelta(days=rng.randint(1, 5))
+            fee = round_money(Decimal(rng.choice((99, 250, 500))), self.currency)
+            line = single_line("ADJUSTMENT", "Onboarding and setup", fee)
+            out.append(self._invoice(None, at, (at, at), [line]))
         return out
 
     # -- statuses
 
-    def settle(self, subs: Sequence[Subscription], one_off: Sequence[Invoice]) -> None:
-        """Lifecycle: DRAFT until finalized 1 h after creation, then OPEN (net 14) and
-        PAID within 3 days; scenario rules override."""
-        rng = self.rng
-        terms = self.partner_id is not None and rng.randrange(100) < 40
+    def _settle(self, subs: Sequence[Subscription], one_off: Sequence[Invoice]) -> None:
+        """DRAFT until finalized an hour after creation, then OPEN (net 14 days) and PAID
+        within 3 days; the scenario's rules override the latest invoices."""
+        terms = self.partner_id is not None and self.rng.randrange(100) < 40
         for sub in subs:
             for pos, inv in enumerate(sub.invoices):
                 latest = pos == len(sub.invoices) - 1
                 self._lifecycle(inv, hold_open=latest and (terms or self.index == 0))
             self._scenario_statuses(sub)
         for inv in one_off:
-            if self.scenario != "active_draft" or inv is not one_off[0]:
-                self._lifecycle(inv, hold_open=False)
-        self._voids(subs)
+            self._lifecycle(inv, hold_open=False)
+        for sub in subs:
+            self._voids(sub)
 
     def _lifecycle(self, inv: Invoice, *, hold_open: bool) -> None:
         issued = inv.created_at + FINALIZE_AFTER
-        if issued > self.as_of:
+        if inv.held or issued > self.as_of:
             return
         inv.issue(issued)
         paid = issued + timedelta(hours=self.rng.randint(1, 72))
@@ -1118,133 +988,68 @@ class AccountBuilder:
             inv.pay(paid)
 
     def _scenario_statuses(self, sub: Subscription) -> None:
-        rng, billable = self.rng, [i for i in sub.invoices if i.total > 0 and i.issued_at]
-        if sub.status == "PAST_DUE":
-            for inv in billable[-2:]:
-                inv.unpay("OPEN")
+        rng = self.rng
+        billable = [i for i in sub.invoices if i.total > 0 and i.issued_at is not None]
+        if sub.status == "PAST_DUE" and len(billable) >= 2:
+            billable[-1].unpay("OPEN")
             billable[-2].unpay("OPEN", self._part(billable[-2], rng.randint(20, 60)))
-        elif sub.status == "CANCELED" and self.scenario == "canceled_unpaid" and billable:
-            for inv in billable[-2:]:
-                inv.unpay("UNCOLLECTIBLE")
-            billable[-1].unpay("UNCOLLECTIBLE", self._part(billable[-1], 25))
+        elif sub.status == "CANCELED" and self.scenario == "canceled_unpaid" and len(billable) >= 2:
+            billable[-1].unpay("UNCOLLECTIBLE")
+            billable[-2].unpay("UNCOLLECTIBLE", self._part(billable[-2], 25))
         elif billable and billable[-1].status == "OPEN" and rng.randrange(100) < 30:
             billable[-1].amount_paid = self._part(billable[-1], rng.randint(10, 90))
 
     def _part(self, inv: Invoice, pct: int) -> Decimal:
         return round_money(exact_product(inv.total, Decimal(pct).scaleb(-2)), self.currency)
 
-    def _voids(self, subs: Sequence[Subscription]) -> None:
+    def _voids(self, sub: Subscription) -> None:
         """A few old paid invoices were voided and re-issued a day later with a credit."""
-        for sub in subs:
-            for inv in list(sub.invoices):
-                old = inv.created_at < self.as_of - timedelta(days=60)
-                if not (
-                    old and inv.status == "PAID" and inv.total > 0 and self.rng.randrange(100) < 3
-                ):
-                    continue
-                inv.unpay("VOID")
-                credit = round_money(
-                    exact_product(inv.lines[0].amount, Decimal("-0.1")), self.currency
-                )
-                lines = [
-                    *inv.lines,
-                    single_line("ADJUSTMENT", "Correction: 10 % goodwill credit", credit),
-                ]
-                again = self._invoice(
-                    sub.id,
-                    inv.created_at + timedelta(days=1),
-                    inv.period_start,
-                    inv.period_end,
-                    lines,
-                )
-                self._lifecycle(again, hold_open=False)
-                sub.invoices.insert(sub.invoices.index(inv) + 1, again)
+        for inv in list(sub.invoices):
+            if not (
+                inv.created_at < self.as_of - timedelta(days=60)
+                and inv.status == "PAID"
+                and inv.lines[0].kind == "SUBSCRIPTION"
+                and inv.total > 0
+                and self.rng.randrange(100) < 3
+            ):
+                continue
+            inv.unpay("VOID")
+            credit = round_money(exact_product(inv.lines[0].amount, Decimal("-0.1")), self.currency)
+            lines = [
+                *inv.lines,
+                single_line("ADJUSTMENT", "Correction: 10 % goodwill credit", credit),
+            ]
+            again = self._invoice(sub.id, inv.created_at + timedelta(days=1), inv.period, lines)
+            self._lifecycle(again, hold_open=False)
+            sub.invoices.insert(sub.invoices.index(inv) + 1, again)
 
     # -- grants
 
-    def grants(self) -> list[Row]:
-        rng, feats = self.rng, self.catalog.features
-        if self.index == 0:
+    def _grants(self) -> list[Row]:
+        rng, feats, day0 = self.rng, self.catalog.features, self.day0
+        if self.index == 0:  # DOMAIN.md's example: 100 custom rules until a date, then 30
+            rules, sso = feats["waf.custom_rules"][0], feats["sso"][0]
+
+            def ago(days: int) -> datetime:
+                return day0 - timedelta(days=days)
+
             return [
-                (
-                    make_id(rng, "grt"),
-                    self.id,
-                    feats["waf.custom_rules"][0],
-                    True,
-                    Decimal(100),
-                    self.day0 + timedelta(days=47),
-                    self.day0 - timedelta(days=20),
-                ),
-                (
-                    make_id(rng, "grt"),
-                    self.id,
-                    feats["sso"][0],
-                    True,
-                    None,
-                    self.day0 - timedelta(days=10),
-                    self.day0 - timedelta(days=40),
-                ),
+                (make_id(rng, "grt"), self.id, rules, True, Decimal(100), ago(-47), ago(20)),
+                (make_id(rng, "grt"), self.id, sso, True, None, ago(10), ago(40)),
             ]
         if rng.randrange(100) >= 25:
             return []
         key = rng.choice(sorted(feats))
-        kind = feats[key][1].kind
-        limit = None if kind == "BOOLEAN" else Decimal(rng.choice((50, 200, 5_000_000_000)))
-        created = self.day0 - timedelta(days=rng.randint(5, 200))
+        limit = None if feats[key][1].kind == "BOOLEAN" else Decimal(rng.choice((50, 200, 10**9)))
+        created = day0 - timedelta(days=rng.randint(5, 200))
         expires = rng.choice(
             (
                 None,
-                self.day0 + timedelta(days=rng.randint(5, 90)),
+                day0 + timedelta(days=rng.randint(5, 90)),
                 created + timedelta(days=rng.randint(1, 4)),
             )
         )
         return [(make_id(rng, "grt"), self.id, feats[key][0], True, limit, expires, created)]
-
-    # -- all of it
-
-    def build(self, name: str) -> AccountData:
-        subs = self.subscriptions()
-        usage = UsageSource(
-            self,
-            generate_usage(
-                random.Random(f"{self.key}:events"), self.profile, self.catalog.meters, self.as_of
-            ),
-        )
-        for sub in subs:
-            self.bill(sub, usage)
-        one_off = self.one_off_invoices(subs)
-        self.settle(subs, one_off)
-        created = min(s.start for s in subs) - timedelta(days=self.rng.randint(0, 20))
-        return AccountData(
-            self.index,
-            self.id,
-            name,
-            self.currency,
-            self.tax_rate,
-            self.partner_id,
-            created,
-            subs,
-            one_off,
-            self.grants(),
-            usage.series,
-        )
-
-
-class UsageSource:
-    """A period's usage per meter: exact event aggregates inside the window, else synthetic."""
-
-    def __init__(self, builder: AccountBuilder, series: list[MeterSeries]) -> None:
-        self.builder, self.series = builder, series
-        self.window_start = builder.as_of - timedelta(days=USAGE_DAYS)
-
-    def period(self, start: datetime, end: datetime) -> dict[str, Decimal]:
-        b = self.builder
-        if start >= self.window_start:
-            return {s.meter.key: s.aggregate(start, end) for s in self.series}
-        return {
-            m.key: synthetic_usage(b.key, b.profile, m, start, end, b.as_of)
-            for m in b.catalog.meters.values()
-        }
 
 
 # ---------------------------------------------------------------------------- assembly
@@ -1261,21 +1066,19 @@ def build_seed_data(*, accounts: int, seed: int, as_of: datetime) -> SeedData:
     """Every row of the demo data set, without touching a database."""
     as_of = _utc(as_of)
     catalog = build_catalog(seed)
-    rows = catalog_rows(
-        catalog, as_of.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=4 * 365)
-    )
+    rows = catalog_rows(catalog, _midnight(as_of) - timedelta(days=4 * 365))
     prng = _rng(seed, "partners")
     partners = [make_id(prng, "ptr") for _ in PARTNER_NAMES]
     for n, (pid, name) in enumerate(zip(partners, PARTNER_NAMES, strict=True)):
-        rows["partners"].append((pid, name, as_of - timedelta(days=1500 - 90 * n)))
-    built, names = [], set()
+        rows["partners"].append((pid, name, _midnight(as_of) - timedelta(days=1500 - 90 * n)))
+    built: list[AccountData] = []
+    names: set[str] = set()
     for index in range(accounts):
         builder = AccountBuilder(seed, index, catalog, as_of, partners)
-        name = _account_name(builder.rng, index, builder.currency, names)
-        built.append(builder.build(name))
+        built.append(builder.build(_account_name(builder.rng, index, builder.currency, names)))
     _number_invoices(built)
-    for acct in built:
-        _account_rows(rows, acct)
+    for account in built:
+        _account_rows(rows, account)
     return SeedData(rows, [a.id for a in built], partners)
 
 
@@ -1286,9 +1089,8 @@ def _utc(at: datetime) -> datetime:
 
 
 def _account_name(rng: random.Random, index: int, currency: str, used: set[str]) -> str:
-    if index == 0:
-        name = "Acme Analytics"
-    else:
+    name = "Acme Analytics"
+    if index:
         suffix = rng.choice(("", " Inc.", " Ltd") if currency == "USD" else ("", " GmbH", " SAS"))
         name = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}{suffix}"
     if name in used:
@@ -1298,103 +1100,55 @@ def _account_name(rng: random.Random, index: int, currency: str, used: set[str])
 
 
 def _number_invoices(accounts: Sequence[AccountData]) -> None:
-    """INV-<year>-<global counter>, in creation order across all accounts."""
-    ordered = sorted(
-        (
-            (inv.created_at, acct.index, pos, inv)
-            for acct in accounts
-            for pos, inv in enumerate(acct.invoices)
-        ),
-        key=lambda t: (t[0], t[1], t[2]),
-    )
-    for n, (created, _, _, inv) in enumerate(ordered, start=1):
-        inv.number = f"INV-{created.year:04d}-{n:06d}"
+    """INV-<year>-<counter>: one counter across all accounts, in creation order."""
+    keyed = [
+        ((inv.created_at, a.index, pos), inv)
+        for a in accounts
+        for pos, inv in enumerate(a.invoices)
+    ]
+    keyed.sort(key=lambda pair: pair[0])
+    for n, (_, inv) in enumerate(keyed, start=1):
+        inv.number = f"INV-{inv.created_at.year:04d}-{n:06d}"
 
 
 def _account_rows(rows: dict[str, list[Row]], a: AccountData) -> None:
     rows["accounts"].append((a.id, a.name, a.currency, a.tax_rate, a.partner_id, a.created_at))
     for sub in a.subscriptions:
-        rows["subscriptions"].append(_subscription_row(a, sub))
+        assert sub.period is not None
+        rows["subscriptions"].append(
+            (
+                *(sub.id, a.id, a.currency, sub.current_plan.id, sub.status, sub.quantity),
+                *(sub.billing_anchor, *sub.period, sub.cancel_at_period_end, sub.canceled_at),
+                *(sub.trial_end, sub.start),
+            )
+        )
         rows["subscription_items"].extend(
             (si, sub.id, a.id, a.currency, plan.id, 1, since) for si, plan, since in sub.addons
         )
     for inv in a.invoices:
-        rows["invoices"].append(_invoice_row(a, inv))
+        t = invoice_totals([ln.amount for ln in inv.lines], a.tax_rate, a.currency, inv.amount_paid)
+        rows["invoices"].append(
+            (
+                *(inv.id, a.id, inv.subscription_id, inv.number, inv.status, a.currency),
+                *(a.tax_rate, *inv.period, inv.issued_at, inv.due_at, inv.paid_at),
+                *(t.subtotal, t.tax, t.total, t.amount_paid, inv.created_at),
+            )
+        )
         rows["invoice_lines"].extend(
             (
-                f"il_{inv.id[4:]}{pos:02d}",
-                inv.id,
-                a.id,
-                a.currency,
-                pos,
-                ln.kind,
-                ln.description,
-                ln.quantity,
-                ln.unit_amount,
-                ln.amount,
-                ln.period_start,
-                ln.period_end,
+                *(line_id, inv.id, a.id, a.currency, pos, ln.kind, ln.description),
+                *(ln.quantity, ln.unit_amount, ln.amount, ln.period_start, ln.period_end),
                 ln.meter_id,
             )
-            for pos, ln in enumerate(inv.lines, start=1)
+            for pos, (line_id, ln) in enumerate(zip(inv.line_ids, inv.lines, strict=True), 1)
         )
     rows["entitlement_grants"].extend(a.grants)
     for s in a.usage:
         for n, (at, qty) in enumerate(zip(s.times, s.quantities, strict=True)):
             key = f"seed:{s.meter.key}:{n:05d}"
+            recorded = at + timedelta(seconds=1 + n % 59)
             rows["usage_event_keys"].append((a.id, key, s.meter.id, qty, at))
-            rows["usage_events"].append(
-                (a.id, s.meter.id, qty, at, key, at + timedelta(seconds=1 + n % 59))
-            )
-
-
-def _subscription_row(a: AccountData, sub: Subscription) -> Row:
-    as_of = max((t for s in a.usage for t in s.times[-1:]), default=sub.start)
-    start, end = sub.period or _period_containing(sub, as_of)
-    plan = sub.plan_at(end)
-    return (
-        sub.id,
-        a.id,
-        a.currency,
-        plan.id,
-        sub.status,
-        sub.quantity,
-        sub.billing_anchor,
-        start,
-        end,
-        sub.cancel_at_period_end,
-        sub.canceled_at,
-        sub.trial_end,
-        sub.start,
-    )
-
-
-def _period_containing(sub: Subscription, at: datetime) -> tuple[datetime, datetime]:
-    k = sub.index_at(at)
-    return sub.boundary(k), sub.boundary(k + 1)
-
-
-def _invoice_row(a: AccountData, inv: Invoice) -> Row:
-    t = invoice_totals([ln.amount for ln in inv.lines], a.tax_rate, a.currency, inv.amount_paid)
-    return (
-        inv.id,
-        a.id,
-        inv.subscription_id,
-        inv.number,
-        inv.status,
-        a.currency,
-        a.tax_rate,
-        inv.period_start,
-        inv.period_end,
-        inv.issued_at,
-        inv.due_at,
-        inv.paid_at,
-        t.subtotal,
-        t.tax,
-        t.total,
-        t.amount_paid,
-        inv.created_at,
-    )
+            rows["usage_events"].append((a.id, s.meter.id, qty, at, key, recorded))
 
 
 # ---------------------------------------------------------------------------- database
@@ -1407,13 +1161,13 @@ class SeedSummary:
     counts: dict[str, int]  # rows per table
 
 
-async def is_empty(conn: asyncpg.Connection[asyncpg.Record]) -> bool:
+async def is_empty(conn: asyncpg.Connection) -> bool:
     """True when the database holds no accounts (the demo data may be seeded)."""
     return bool(await conn.fetchval("SELECT NOT EXISTS (SELECT 1 FROM accounts)"))
 
 
 async def seed(
-    conn: asyncpg.Connection[asyncpg.Record],
+    conn: asyncpg.Connection,
     *,
     accounts: int = 50,
     seed: int = 1,
@@ -1421,20 +1175,16 @@ async def seed(
 ) -> SeedSummary:
     """Fill an empty, migrated database with the demo data, in one transaction.
 
-    `as_of` (default: today 00:00 UTC) is "now" for the data: live periods contain it and
-    the 90 days of usage end at it.
+    `as_of` (default: today 00:00 UTC) is "now" for the data: live subscriptions'
+    periods contain it and the 90 days of usage events end at it.
     """
     if accounts < 1:
         raise ValueError("accounts must be at least 1")
-    when = (
-        _utc(as_of)
-        if as_of is not None
-        else datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    )
-    data = build_seed_data(accounts=accounts, seed=seed, as_of=when)
+    when = _midnight(datetime.now(UTC)) if as_of is None else _utc(as_of)
     async with conn.transaction():
         if not await is_empty(conn):
-            raise RuntimeError("the database already holds accounts; seed only an empty one")
+            raise RuntimeError("the database already holds accounts; seed only fills an empty one")
+        data = build_seed_data(accounts=accounts, seed=seed, as_of=when)
         await conn.execute(
             "SELECT ensure_usage_partitions($1, $2)",
             when - timedelta(days=USAGE_DAYS + 31),

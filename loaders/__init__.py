@@ -37,36 +37,8 @@ class Loaders:
 
     # catalog
     @cached_property
-    def catalog_lists(self) -> catalog.AllCatalogLoader:
-        return catalog.AllCatalogLoader(self.db, self.reach)
-
-    @cached_property
-    def plan(self) -> catalog.PlanByIdLoader:
-        return catalog.PlanByIdLoader(self.db, self.reach)
-
-    @cached_property
-    def meter(self) -> catalog.MeterByIdLoader:
-        return catalog.MeterByIdLoader(self.db, self.reach)
-
-    @cached_property
-    def meter_by_key(self) -> catalog.MeterByKeyLoader:
-        return catalog.MeterByKeyLoader(self.db, self.reach)
-
-    @cached_property
-    def feature(self) -> catalog.FeatureByIdLoader:
-        return catalog.FeatureByIdLoader(self.db, self.reach)
-
-    @cached_property
-    def feature_by_key(self) -> catalog.FeatureByKeyLoader:
-        return catalog.FeatureByKeyLoader(self.db, self.reach)
-
-    @cached_property
-    def usage_prices_by_plan(self) -> catalog.UsagePricesByPlanLoader:
-        return catalog.UsagePricesByPlanLoader(self.db, self.reach)
-
-    @cached_property
-    def entitlements_by_plan(self) -> catalog.EntitlementsByPlanLoader:
-        return catalog.EntitlementsByPlanLoader(self.db, self.reach)
+    def catalog(self) -> catalog.CatalogLoader:
+        return catalog.CatalogLoader(self.db)
 
     # subscriptions
     @cached_property

@@ -1,89 +1,66 @@
-"""The plan catalog: plans, meters, features, usage prices and plan entitlements.
-Public to every valid token, so these statements take no reach."""
+"""The plan catalog: plans, meters, features, usage prices with their tiers, and
+plan entitlements. It is small and public to every valid token, so a request reads
+all of it in one statement, on first use, and every lookup is served from that."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
-from loaders.base import CatalogByIdLoader, Loader, Row, group
+from loaders.base import Row, group
+from loaders.db import Db
 
-PLAN_COLUMNS: Final = "id, code, name, kind, interval, currency, amount, active, created_at"
-METER_COLUMNS: Final = "id, key, name, unit, aggregation"
-FEATURE_COLUMNS: Final = "id, key, name, kind, meter_id"
-
-ALL_PLANS: Final = f"SELECT {PLAN_COLUMNS} FROM plans ORDER BY kind, currency, amount, code"
-PLANS_BY_ID: Final = f"SELECT {PLAN_COLUMNS} FROM plans WHERE id = ANY($1::text[])"
-ALL_METERS: Final = f"SELECT {METER_COLUMNS} FROM meters ORDER BY key"
-METERS_BY_ID: Final = f"SELECT {METER_COLUMNS} FROM meters WHERE id = ANY($1::text[])"
-METERS_BY_KEY: Final = f"SELECT {METER_COLUMNS} FROM meters WHERE key = ANY($1::text[])"
-ALL_FEATURES: Final = f"SELECT {FEATURE_COLUMNS} FROM features ORDER BY key"
-FEATURES_BY_ID: Final = f"SELECT {FEATURE_COLUMNS} FROM features WHERE id = ANY($1::text[])"
-FEATURES_BY_KEY: Final = f"SELECT {FEATURE_COLUMNS} FROM features WHERE key = ANY($1::text[])"
-
-# Tiers travel with their price as parallel arrays, in position order.
-USAGE_PRICES_BY_PLAN: Final = """
-SELECT up.id, up.plan_id, up.meter_id, up.included,
-       array_agg(t.up_to ORDER BY t.position) AS tier_up_to,
-       array_agg(t.unit_amount ORDER BY t.position) AS tier_unit_amount
-  FROM usage_prices up JOIN usage_price_tiers t ON t.usage_price_id = up.id
- WHERE up.plan_id = ANY($1::text[])
- GROUP BY up.id ORDER BY up.plan_id, up.id"""
-
-ENTITLEMENTS_BY_PLAN: Final = """
-SELECT pe.plan_id, pe.feature_id, pe.enabled, pe.limit_value
-  FROM plan_entitlements pe JOIN features f ON f.id = pe.feature_id
- WHERE pe.plan_id = ANY($1::text[]) ORDER BY pe.plan_id, f.key"""
+# One row of arrays of table rows: asyncpg decodes each element as a Record with
+# the table's column names.
+CATALOG: Final = """
+SELECT (SELECT array_agg(p ORDER BY p.kind, p.currency, p.amount, p.code) FROM plans p) AS plans,
+       (SELECT array_agg(m ORDER BY m.key) FROM meters m) AS meters,
+       (SELECT array_agg(f ORDER BY f.key) FROM features f) AS features,
+       (SELECT array_agg(u ORDER BY u.plan_id, u.id) FROM usage_prices u) AS usage_prices,
+       (SELECT array_agg(t ORDER BY t.usage_price_id, t.position)
+          FROM usage_price_tiers t) AS tiers,
+       (SELECT array_agg(e ORDER BY e.plan_id, e.feature_id)
+          FROM plan_entitlements e) AS plan_entitlements"""
 
 
-class PlanByIdLoader(CatalogByIdLoader):
-    sql = PLANS_BY_ID
+@dataclass(frozen=True)
+class Catalog:
+    plans: Sequence[Row]
+    meters: Sequence[Row]
+    features: Sequence[Row]
+    usage_prices: dict[str, list[Row]] = field(default_factory=dict)  # by plan id
+    tiers: dict[str, list[Row]] = field(default_factory=dict)  # by usage price id
+    entitlements: dict[str, list[Row]] = field(default_factory=dict)  # by plan id
+
+    def by_id(self, table: str) -> dict[str, Row]:
+        return {row["id"]: row for row in getattr(self, table)}
+
+    def by_key(self, table: str) -> dict[str, Row]:
+        return {row["key"]: row for row in getattr(self, table)}
 
 
-class MeterByIdLoader(CatalogByIdLoader):
-    sql = METERS_BY_ID
+class CatalogLoader:
+    """The request's one read of the catalog, shared by every resolver that asks."""
 
+    def __init__(self, db: Db) -> None:
+        self.db = db
+        self._task: asyncio.Task[Catalog] | None = None
 
-class FeatureByIdLoader(CatalogByIdLoader):
-    sql = FEATURES_BY_ID
+    async def get(self) -> Catalog:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._read())
+        return await self._task
 
-
-class _ByKeyLoader(Loader):
-    sql: str
-
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[Row | None]:
-        found = {row["key"]: row for row in await self.db.fetch(self.sql, list(keys))}
-        return [found.get(key) for key in keys]
-
-
-class MeterByKeyLoader(_ByKeyLoader):
-    sql = METERS_BY_KEY
-
-
-class FeatureByKeyLoader(_ByKeyLoader):
-    sql = FEATURES_BY_KEY
-
-
-class _ByPlanLoader(Loader):
-    sql: str
-
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[list[Row]]:
-        rows = group(await self.db.fetch(self.sql, list(keys)), "plan_id")
-        return [rows.get(key, []) for key in keys]
-
-
-class UsagePricesByPlanLoader(_ByPlanLoader):
-    sql = USAGE_PRICES_BY_PLAN
-
-
-class EntitlementsByPlanLoader(_ByPlanLoader):
-    sql = ENTITLEMENTS_BY_PLAN
-
-
-class AllCatalogLoader(Loader):
-    """key: the name of a catalog list ('plans', 'meters', 'features') → its rows."""
-
-    SQL: Final = {"plans": ALL_PLANS, "meters": ALL_METERS, "features": ALL_FEATURES}
-
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[list[Row]]:
-        return [await self.db.fetch(self.SQL[key]) for key in keys]
+    async def _read(self) -> Catalog:
+        row = await self.db.fetchrow(CATALOG)
+        assert row is not None
+        return Catalog(
+            plans=row["plans"] or [],
+            meters=row["meters"] or [],
+            features=row["features"] or [],
+            usage_prices=group(row["usage_prices"] or [], "plan_id"),
+            tiers=group(row["tiers"] or [], "usage_price_id"),
+            entitlements=group(row["plan_entitlements"] or [], "plan_id"),
+        )

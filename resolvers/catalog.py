@@ -1,4 +1,4 @@
-"""The plan catalog."""
+"""The plan catalog, from the request's one read of it."""
 
 from __future__ import annotations
 
@@ -19,33 +19,52 @@ class UsagePriceValue:
     tiers: list[Tier]
 
 
-async def catalog(ctx: Ctx, name: str) -> list[Row]:
-    return list(await ctx.loaders.catalog_lists.load(name))
+async def catalog(ctx: Ctx, table: str) -> list[Row]:
+    """Every row of 'plans', 'meters' or 'features'."""
+    return list(getattr(await ctx.loaders.catalog.get(), table))
 
 
 async def plan(ctx: Ctx, plan_id: str) -> Row:
-    return found(await ctx.loaders.plan.load(plan_id))
+    return found((await ctx.loaders.catalog.get()).by_id("plans").get(plan_id))
+
+
+async def maybe_plan(ctx: Ctx, plan_id: str) -> Row | None:
+    return (await ctx.loaders.catalog.get()).by_id("plans").get(plan_id)
 
 
 async def meter(ctx: Ctx, meter_id: str) -> Row:
-    return found(await ctx.loaders.meter.load(meter_id))
+    return found((await ctx.loaders.catalog.get()).by_id("meters").get(meter_id))
+
+
+async def meter_by_key(ctx: Ctx, key: str) -> Row | None:
+    return (await ctx.loaders.catalog.get()).by_key("meters").get(key)
 
 
 async def feature(ctx: Ctx, feature_id: str) -> Row:
-    return found(await ctx.loaders.feature.load(feature_id))
+    return found((await ctx.loaders.catalog.get()).by_id("features").get(feature_id))
 
 
-def usage_price(row: Row) -> UsagePriceValue:
-    tiers = [
-        Tier(up_to=None if up is None else quantity(up), unit_amount=unit)
-        for up, unit in zip(row["tier_up_to"], row["tier_unit_amount"], strict=True)
-    ]
-    return UsagePriceValue(row["id"], row["meter_id"], quantity(row["included"]), tiers)
+async def feature_by_key(ctx: Ctx, key: str) -> Row | None:
+    return (await ctx.loaders.catalog.get()).by_key("features").get(key)
 
 
 async def usage_prices(ctx: Ctx, plan_id: str) -> list[UsagePriceValue]:
-    return [usage_price(r) for r in await ctx.loaders.usage_prices_by_plan.load(plan_id)]
+    snapshot = await ctx.loaders.catalog.get()
+    return [
+        UsagePriceValue(
+            id=price["id"],
+            meter_id=price["meter_id"],
+            included=quantity(price["included"]),
+            tiers=[_tier(t) for t in snapshot.tiers.get(price["id"], [])],
+        )
+        for price in snapshot.usage_prices.get(plan_id, [])
+    ]
+
+
+def _tier(row: Row) -> Tier:
+    up_to = row["up_to"]
+    return Tier(up_to=None if up_to is None else quantity(up_to), unit_amount=row["unit_amount"])
 
 
 async def plan_entitlements(ctx: Ctx, plan_id: str) -> list[Row]:
-    return list(await ctx.loaders.entitlements_by_plan.load(plan_id))
+    return list((await ctx.loaders.catalog.get()).entitlements.get(plan_id, []))

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Final
 
 from loaders.base import Row, group
+from resolvers import catalog
 from resolvers.base import Ctx
 from resolvers.buckets import floor_bucket, next_bucket
 from resolvers.errors import BadUserInput
@@ -98,7 +99,7 @@ async def account_entitlements(ctx: Ctx, account_id: str) -> list[EntitlementVal
     """Every feature the account has from live plans or unexpired grants, by key."""
     sources = await ctx.loaders.entitlement_sources.load(account_id)
     by_feature = group(sources, "feature_id")
-    features = await ctx.loaders.feature.load_many(sorted(by_feature))
+    features = [await catalog.feature(ctx, f) for f in sorted(by_feature)]
     values = [_value(f, by_feature[f["id"]], ctx.now) for f in features if f is not None]
     found = [v for v in values if v is not None]
     return sorted(await _with_usage(ctx, account_id, found), key=lambda v: v.feature["key"])
@@ -106,7 +107,7 @@ async def account_entitlements(ctx: Ctx, account_id: str) -> list[EntitlementVal
 
 async def account_entitlement(ctx: Ctx, account_id: str, key: str) -> EntitlementValue:
     """One feature by key; a known feature the account lacks reads as disabled."""
-    feature = await ctx.loaders.feature_by_key.load(key)
+    feature = await catalog.feature_by_key(ctx, key)
     if feature is None:
         raise BadUserInput(f"Unknown feature {key[:64]!r}.")
     for value in await account_entitlements(ctx, account_id):
@@ -149,7 +150,7 @@ async def _with_usage(
     start, end = await billing_period(ctx, account_id)
     keys = [(account_id, v.feature["meter_id"], start, end) for v in quotas]
     totals = await ctx.loaders.usage_total.load_many(keys)
-    meters = await ctx.loaders.meter.load_many([v.feature["meter_id"] for v in quotas])
+    meters = [await catalog.meter(ctx, v.feature["meter_id"]) for v in quotas]
     used = {
         v.feature["id"]: quantity(s if m["aggregation"] == "SUM" else mx)
         for v, (s, mx), m in zip(quotas, totals, meters, strict=True)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from loaders.base import Row
 from resolvers.base import Ctx, found
-from resolvers.catalog import UsagePriceValue, usage_prices
+from resolvers.catalog import UsagePriceValue, meter, plan, usage_prices
 from resolvers.connections import Page, make_page, page_args
 from resolvers.errors import BadUserInput
 from resolvers.money import Totals, invoice_totals
@@ -160,7 +160,7 @@ def _preview_line(
 async def _recurring_lines(ctx: Ctx, sub: Row) -> list[LineValue]:
     items = await ctx.loaders.items.load(sub["id"])
     charges = [(sub["plan_id"], sub["quantity"])] + [(i["plan_id"], i["quantity"]) for i in items]
-    plans = await ctx.loaders.plan.load_many([plan_id for plan_id, _ in charges])
+    plans = [await plan(ctx, plan_id) for plan_id, _ in charges]
     trial = sub["status"] == "TRIALING"
     out = []
     for n, (plan_row, qty) in enumerate(zip(plans, [q for _, q in charges], strict=True), 1):
@@ -178,11 +178,11 @@ async def _usage_lines(ctx: Ctx, sub: Row) -> list[LineValue]:
         for p in prices
     ]
     totals = await ctx.loaders.usage_total.load_many(keys)
-    meters = await ctx.loaders.meter.load_many([p.meter_id for p in prices])
+    meters = [await meter(ctx, p.meter_id) for p in prices]
     out: list[LineValue] = []
-    for price, (total_sum, total_max), meter in zip(prices, totals, meters, strict=True):
-        used = total_sum if meter["aggregation"] == "SUM" else total_max
-        out += _tier_lines(sub, price, meter, used, first_n=100 + 10 * len(out))
+    for price, (total_sum, total_max), meter_row in zip(prices, totals, meters, strict=True):
+        used = total_sum if meter_row["aggregation"] == "SUM" else total_max
+        out += _tier_lines(sub, price, meter_row, used, first_n=100 + 10 * len(out))
     return out
 
 

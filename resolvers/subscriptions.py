@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Final
 
 from loaders.base import Row
-from resolvers import quotes
+from resolvers import catalog, quotes
 from resolvers.base import Ctx, found
 from resolvers.connections import Page, make_page, page_args
 from resolvers.errors import BadUserInput, NotFound
@@ -73,9 +73,8 @@ async def preview_plan_change(ctx: Ctx, sub: Row, plan_id: str) -> QuoteValue:
     changeSubscriptionPlan can hold the caller to until it expires."""
     if sub["status"] not in LIVE:
         raise BadUserInput("Only a live subscription can change plan.")
-    old, new = await ctx.loaders.plan.load_many([sub["plan_id"], plan_id])
-    if new is None:
-        raise NotFound()
+    old = await catalog.plan(ctx, sub["plan_id"])
+    new = await catalog.plan(ctx, plan_id)
     _check_target(old, new)
     at = ctx.now.replace(microsecond=0)
     start, end, c = sub["current_period_start"], sub["current_period_end"], sub["currency"]

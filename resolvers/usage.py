@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from loaders.base import Row
+from resolvers import catalog
 from resolvers.base import Ctx
 from resolvers.buckets import bucket_starts, fill_series, validate_range
 from resolvers.errors import BadUserInput
@@ -31,7 +32,7 @@ async def usage_series(
         start, end = validate_range(start, end, granularity)
     except ValueError as exc:
         raise BadUserInput(str(exc)) from None
-    meter = await ctx.loaders.meter_by_key.load(meter_key)
+    meter = await catalog.meter_by_key(ctx, meter_key)
     if meter is None:
         raise BadUserInput(f"Unknown meter {meter_key[:64]!r}.")
     rows = await ctx.loaders.hourly_usage.load((account_id, meter["id"], start, end))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,7 @@ from loaders.base import Row
 from resolvers import accounts, entitlements, invoices, subscriptions, usage
 from resolvers.accounts import ROOT
 from resolvers.invoices import InvoiceFilter
+from resolvers.values import quantity
 from schema.common import Connection, Node, connection
 from schema.context import RequestContext
 from schema.permissions import (
@@ -65,6 +67,7 @@ class Account(Node):
     name: str = field(ACCOUNTS_READ)
     currency: str = field(ACCOUNTS_READ, description="ISO 4217; every amount bills in it.")
     created_at: datetime = field(ACCOUNTS_READ)
+    tax_rate: decimal.Decimal = field(ACCOUNTS_READ, description="Applied to each subtotal.")
     row: strawberry.Private[Row]
 
     @resolver(ACCOUNTS_READ, description="Who manages it, if anyone.")
@@ -148,6 +151,7 @@ class Account(Node):
             name=row["name"],
             currency=row["currency"].strip(),
             created_at=row["created_at"],
+            tax_rate=quantity(row["tax_rate"]),
             row=row,
         )
 

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from loaders.base import Row
 from resolvers import accounts, catalog, invoices, subscriptions
 from resolvers.invoices import PreviewValue, invoice_money, line_value
-from resolvers.values import LineValue, money
+from resolvers.values import LineValue, money, quantity
 from schema.catalog import Meter
 from schema.common import Connection, Money, Node, connection
 from schema.context import RequestContext
@@ -98,6 +98,7 @@ class Invoice(Node):
     total: Money = field(INVOICES_READ)
     amount_paid: Money = field(INVOICES_READ)
     amount_due: Money = field(INVOICES_READ, description="total − amountPaid.")
+    tax_rate: decimal.Decimal = field(INVOICES_READ, description="The rate tax was billed at.")
     row: strawberry.Private[Row]
 
     @resolver(INVOICES_READ)
@@ -135,6 +136,7 @@ class Invoice(Node):
             issued_at=row["issued_at"],
             due_at=row["due_at"],
             paid_at=row["paid_at"],
+            tax_rate=quantity(row["tax_rate"]),
             row=row,
             **amounts,
         )

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth.principal import Role as PrincipalRole
+from schema.accounts import Partner
 from schema.context import RequestContext
 from schema.permissions import PUBLIC, field, resolver
 
@@ -25,6 +26,15 @@ class Viewer:
     role: Role = field(PUBLIC)
     scopes: list[str] = field(PUBLIC, description="Known scopes the token carries.")
 
+    partner_id: strawberry.Private[str | None]
+
+    @resolver(PUBLIC, description="The partner a partner token speaks for.")
+    async def partner(self, info: Info[RequestContext, None]) -> Partner | None:
+        if self.partner_id is None:
+            return None
+        row = await info.context.loaders.partner.load(self.partner_id)
+        return None if row is None else Partner.of(row)
+
     @resolver(PUBLIC, description="How many accounts this token can reach.")
     async def account_count(self, info: Info[RequestContext, None]) -> int:
         return await info.context.loaders.account_count()
@@ -33,7 +43,10 @@ class Viewer:
 def viewer(info: Info[RequestContext, None]) -> Viewer:
     p = info.context.principal
     return Viewer(
-        subject=p.subject, role=Role(PrincipalRole(p.role).value), scopes=sorted(p.scopes)
+        subject=p.subject,
+        role=Role(PrincipalRole(p.role).value),
+        scopes=sorted(p.scopes),
+        partner_id=p.partner,
     )
 
 

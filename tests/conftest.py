@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -78,9 +79,7 @@ async def fresh_database(create_database: Callable[[], Any]) -> str:
     return str(await create_database())
 
 
-@pytest.fixture(scope="session")
-async def database_url(create_database: Callable[[], Any]) -> str:
-    """The run's database: migrated and seeded once (accounts=50, seed=1, as_of=SEED_AS_OF)."""
+async def _seeded_database(create_database: Callable[[], Any]) -> str:
     from gateway.seed import seed
 
     dsn = str(await create_database())
@@ -91,6 +90,19 @@ async def database_url(create_database: Callable[[], Any]) -> str:
     finally:
         await conn.close()
     return dsn
+
+
+@pytest.fixture(scope="session")
+async def database_url(create_database: Callable[[], Any]) -> str:
+    """The run's read-only database: seeded once (accounts=50, seed=1, as_of=SEED_AS_OF)."""
+    return await _seeded_database(create_database)
+
+
+@pytest.fixture(scope="session")
+async def scratch_url(create_database: Callable[[], Any]) -> str:
+    """A second seeded database for tests that write: builders and mutations add
+    rows here, so counts over the read-only one stay exact."""
+    return await _seeded_database(create_database)
 
 
 @pytest.fixture(scope="session")
@@ -106,17 +118,37 @@ def db_pool(seeded_pool: asyncpg.Pool) -> asyncpg.Pool:
 
 
 @pytest.fixture(scope="session")
-async def app(database_url: str) -> AsyncIterator[Any]:
-    settings = load({"DATABASE_URL": database_url, "BILLING_ENV": "dev"})
-    application = create_app(settings)
+async def scratch_pool(scratch_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(scratch_url, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@asynccontextmanager
+async def serving(database: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The ASGI app over `database`, under its lifespan, with an HTTP client on it."""
+    application = create_app(load({"DATABASE_URL": database, "BILLING_ENV": "dev"}))
     async with application.router.lifespan_context(application):
-        yield application
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
+            c.app = application  # type: ignore[attr-defined]
+            yield c
 
 
 @pytest.fixture(scope="session")
-async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
+async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(database_url) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def app(client: httpx.AsyncClient) -> Any:
+    return client.app  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+async def scratch_client(scratch_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(scratch_url) as c:
         yield c
 
 
@@ -154,6 +186,11 @@ class Gql:
 @pytest.fixture(scope="session")
 def gql(client: httpx.AsyncClient) -> Gql:
     return Gql(client)
+
+
+@pytest.fixture(scope="session")
+def scratch_gql(scratch_client: httpx.AsyncClient) -> Gql:
+    return Gql(scratch_client)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,94 @@
+"""The SQL a request runs grows with the query's depth, never with its rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from conftest import Gql, make_token
+
+DASHBOARD = """
+query Dashboard($id: ID!, $from: DateTime!, $to: DateTime!) {
+  account(id: $id) {
+    id name currency partner { name }
+    subscriptions(first: 10) {
+      totalCount
+      nodes { id status quantity currentPeriodEnd cancelAtPeriodEnd
+              plan { code name price { amount currency } }
+              items { quantity plan { code price { amount } } } }
+    }
+    invoices(first: 20) {
+      totalCount pageInfo { hasNextPage endCursor }
+      nodes { id number status issuedAt total { amount currency } amountDue { amount }
+              lines(first: 100) { nodes { kind description quantity
+                                          unitAmount { amount } amount { amount } meter { key } } } }
+    }
+    entitlements { feature { key kind } enabled limit used remaining resetsAt source }
+    upcomingInvoice { periodEnd lines { kind description amount { amount } }
+                      subtotal { amount } tax { amount } total { amount } }
+    usage(meter: "requests", from: $from, to: $to, granularity: DAY) { total points { start quantity } }
+  }
+}"""
+
+ACCOUNTS_NESTED = """
+query Many($first: Int!) {
+  accounts(first: $first) {
+    nodes { id name
+      subscriptions(first: 5) { totalCount nodes { status plan { code } items { plan { code } } } }
+      invoices(first: 5) { totalCount nodes { number total { amount }
+                           lines(first: 10) { totalCount nodes { amount { amount } } } } }
+    }
+  }
+}"""
+
+
+def statements(body: dict[str, Any]) -> int:
+    assert "errors" not in body, body["errors"]
+    return int(body["extensions"]["sqlStatements"])
+
+
+async def richest_account(pool: asyncpg.Pool) -> str:
+    return str(
+        await pool.fetchval(
+            "SELECT a.id FROM accounts a JOIN subscriptions s ON s.account_id = a.id"
+            " JOIN subscription_items i ON i.subscription_id = s.id"
+            " WHERE s.status = 'ACTIVE' AND a.partner_id IS NOT NULL ORDER BY a.id LIMIT 1"
+        )
+    )
+
+
+async def test_dashboard_runs_at_most_15_statements(gql: Gql, seeded_pool: asyncpg.Pool) -> None:
+    account = await richest_account(seeded_pool)
+    variables = {"id": account, "from": "2026-10-16T00:00:00Z", "to": "2026-11-15T00:00:00Z"}
+
+    body = (await gql(DASHBOARD, make_token("customer", [account]), variables)).json()
+
+    data = body["data"]["account"]
+    assert len(data["invoices"]["nodes"]) == 20
+    assert all(inv["lines"]["nodes"] for inv in data["invoices"]["nodes"])
+    assert data["entitlements"]
+    assert data["upcomingInvoice"]["lines"]
+    assert len(data["usage"]["points"]) == 30
+    assert statements(body) <= 15
+
+
+async def test_fifty_accounts_cost_the_same_statements_as_two(gql: Gql) -> None:
+    token = make_token("admin")
+
+    two = (await gql(ACCOUNTS_NESTED, token, {"first": 2})).json()
+    fifty = (await gql(ACCOUNTS_NESTED, token, {"first": 50})).json()
+
+    assert len(fifty["data"]["accounts"]["nodes"]) == 50
+    assert statements(fifty) == statements(two)
+
+
+async def test_a_partner_request_adds_one_statement_for_its_reach(
+    gql: Gql, seeded_pool: asyncpg.Pool
+) -> None:
+    partner = await seeded_pool.fetchval("SELECT min(partner_id) FROM accounts")
+    query = "{ viewer { accountCount } }"
+
+    admin = (await gql(query, make_token("admin"))).json()
+    as_partner = (await gql(query, make_token("partner", partner=partner))).json()
+
+    assert statements(as_partner) == statements(admin) + 1
