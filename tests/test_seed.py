@@ -10,10 +10,9 @@ from typing import Final
 
 import asyncpg
 import pytest
+from conftest import SEED_AS_OF
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from conftest import SEED_AS_OF
 
 from gateway import migrate
 from gateway.seed import build_catalog, build_seed_data, make_id, seed, usage_lines
