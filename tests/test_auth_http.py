@@ -22,6 +22,8 @@ import pytest
 from conftest import make_token
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from starlette.applications import Starlette
 
@@ -102,9 +104,9 @@ def tampered() -> str:
 
 @dataclass(frozen=True)
 class Keys:
-    rsa: rsa.RSAPrivateKey  # published in the JWKS as RSA_KID
-    ec: ec.EllipticCurvePrivateKey  # published as EC_KID
-    stranger: rsa.RSAPrivateKey  # published nowhere
+    rsa: RSAPrivateKey  # published in the JWKS as RSA_KID
+    ec: EllipticCurvePrivateKey  # published as EC_KID
+    stranger: RSAPrivateKey  # published nowhere
 
     def rsa_public_pem(self) -> bytes:
         return self.rsa.public_key().public_bytes(

@@ -153,10 +153,11 @@ def missing(prefix: str) -> str:
 @pytest.fixture(scope="module")
 async def t(seeded_pool: asyncpg.Pool) -> Tenants:
     a = await seeded_pool.fetchrow(PICK_A)
-    b = await seeded_pool.fetchrow(PICK_B, a["partner_id"])
     assert a is not None, "the seed has no account whose partner manages others"
+    b = await seeded_pool.fetchrow(PICK_B, a["partner_id"])
     assert b is not None, "the seed has no other partner's account with items and usage"
     usage = await seeded_pool.fetchrow(PICK_USAGE, b["account"])
+    assert usage is not None
     plan = await seeded_pool.fetchval(PICK_TARGET_PLAN, b["currency"], b["interval"], b["plan_id"])
     return Tenants(
         a=a["id"],
@@ -266,7 +267,8 @@ async def test_nodes_mixing_own_and_other_tenant_ids(
     # then A's account is there, every other slot null with NOT_FOUND at its index
     nodes = response.json()["data"]["nodes"]
     assert nodes == [{"__typename": "Account", "id": t.a}] + [None] * len(others)
-    assert_not_found_at(response, *(["nodes", i] for i in range(1, len(nodes))))
+    slots: list[list[str | int]] = [["nodes", i] for i in range(1, len(nodes))]
+    assert_not_found_at(response, *slots)
 
 
 async def test_aliases_do_not_let_one_field_leak_another(
