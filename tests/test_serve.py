@@ -30,20 +30,20 @@ def free_port() -> int:
 def serving(data_dir: Path, port: int) -> Iterator[tuple[list[str], str]]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
     env |= {"BILLING_DATA_DIR": str(data_dir), "BILLING_ENV": "dev"}
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [CLI, "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-    )
-    try:
-        lines = _read_until_token(proc)
-        _wait_healthy(port)
-        yield lines, lines[-1]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+    ) as proc:
+        try:
+            lines = _read_until_token(proc)
+            _wait_healthy(port)
+            yield lines, lines[-1]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
 
 
 def _read_until_token(proc: subprocess.Popen[str]) -> list[str]:
