@@ -29,7 +29,9 @@ async def pro_with_extra_rules(conn: asyncpg.Connection, status: str = "ACTIVE")
 
 
 async def ask(gql: Gql, account: str, key: str) -> dict[str, object]:
-    body = (await gql(ENTITLEMENT, make_token("customer", [account]), {"id": account, "key": key})).json()
+    body = (
+        await gql(ENTITLEMENT, make_token("customer", [account]), {"id": account, "key": key})
+    ).json()
     assert "errors" not in body, body["errors"]
     result: dict[str, object] = body["data"]["account"]["entitlement"]
     return result
@@ -62,11 +64,17 @@ async def test_unexpired_grant_replaces_the_plans_then_lapses(
     active = await ask(scratch_gql, granted, "waf.custom_rules")
     expired = await ask(scratch_gql, lapsed, "waf.custom_rules")
 
-    assert (active["limit"], active["source"], active["expiresAt"]) == ("100", "GRANT", "2099-01-01T00:00:00Z")
+    assert (active["limit"], active["source"], active["expiresAt"]) == (
+        "100",
+        "GRANT",
+        "2099-01-01T00:00:00Z",
+    )
     assert (expired["limit"], expired["source"], expired["expiresAt"]) == ("30", "PLAN", None)
 
 
-async def test_quota_reports_use_in_the_current_period(scratch_gql: Gql, scratch_pool: asyncpg.Pool) -> None:
+async def test_quota_reports_use_in_the_current_period(
+    scratch_gql: Gql, scratch_pool: asyncpg.Pool
+) -> None:
     async with scratch_pool.acquire() as conn:
         account, _ = await pro_with_extra_rules(conn)
         await builders.usage(conn, account, "requests", [
@@ -81,25 +89,41 @@ async def test_quota_reports_use_in_the_current_period(scratch_gql: Gql, scratch
     assert quota["used"] == "110000000"
     assert quota["remaining"] == "0"  # max(limit − used, 0)
     assert quota["resetsAt"] == (NOW + timedelta(days=25)).isoformat().replace("+00:00", "Z")
-    assert quota["feature"] == {"key": "requests.monthly", "kind": "QUOTA", "meter": {"key": "requests"}}
+    assert quota["feature"] == {
+        "key": "requests.monthly",
+        "kind": "QUOTA",
+        "meter": {"key": "requests"},
+    }
 
 
-async def test_paused_subscriptions_grant_nothing(scratch_gql: Gql, scratch_pool: asyncpg.Pool) -> None:
+async def test_paused_subscriptions_grant_nothing(
+    scratch_gql: Gql, scratch_pool: asyncpg.Pool
+) -> None:
     async with scratch_pool.acquire() as conn:
         account, _ = await pro_with_extra_rules(conn, status="PAUSED")
 
-    body = (await scratch_gql(ENTITLEMENT, make_token("customer", [account]), {"id": account, "key": "waf.custom_rules"})).json()
+    body = (
+        await scratch_gql(
+            ENTITLEMENT,
+            make_token("customer", [account]),
+            {"id": account, "key": "waf.custom_rules"},
+        )
+    ).json()
 
     entitlement = body["data"]["account"]["entitlement"]
     assert (entitlement["enabled"], entitlement["limit"]) == (False, "0")
     assert body["data"]["account"]["entitlements"] == []
 
 
-async def test_unlimited_wins_and_booleans_are_any(scratch_gql: Gql, scratch_pool: asyncpg.Pool) -> None:
+async def test_unlimited_wins_and_booleans_are_any(
+    scratch_gql: Gql, scratch_pool: asyncpg.Pool
+) -> None:
     async with scratch_pool.acquire() as conn:
         account = await builders.account(conn)
         for code in ("pro_monthly_usd", "business_monthly_usd"):
-            await builders.subscription(conn, account, code, start=NOW - timedelta(days=1), end=NOW + timedelta(days=29))
+            await builders.subscription(
+                conn, account, code, start=NOW - timedelta(days=1), end=NOW + timedelta(days=29)
+            )
 
     seats = await ask(scratch_gql, account, "team.seats")  # Pro 10 + Business unlimited
     sso = await ask(scratch_gql, account, "sso")  # Pro false, Business true
@@ -110,7 +134,9 @@ async def test_unlimited_wins_and_booleans_are_any(scratch_gql: Gql, scratch_poo
 
 async def test_unknown_feature_is_bad_user_input(gql: Gql, seeded_pool: asyncpg.Pool) -> None:
     account = await seeded_pool.fetchval("SELECT id FROM accounts LIMIT 1")
-    body = (await gql(ENTITLEMENT, make_token("customer", [account]), {"id": account, "key": "nope"})).json()
+    body = (
+        await gql(ENTITLEMENT, make_token("customer", [account]), {"id": account, "key": "nope"})
+    ).json()
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert body["errors"][0]["path"] == ["account", "entitlement"]
 

@@ -73,10 +73,15 @@ async def pro_account(scratch_pool: asyncpg.Pool) -> str:
 
 
 async def test_upcoming_invoice_prices_domain_example(scratch_gql: Gql, pro_account: str) -> None:
-    body = (await scratch_gql(UPCOMING, make_token("customer", [pro_account]), {"id": pro_account})).json()
+    body = (
+        await scratch_gql(UPCOMING, make_token("customer", [pro_account]), {"id": pro_account})
+    ).json()
 
     preview = body["data"]["account"]["upcomingInvoice"]
-    lines = [(ln["kind"], ln["quantity"], ln["unitAmount"]["amount"], ln["amount"]["amount"]) for ln in preview["lines"]]
+    lines = [
+        (ln["kind"], ln["quantity"], ln["unitAmount"]["amount"], ln["amount"]["amount"])
+        for ln in preview["lines"]
+    ]
     assert lines == [
         ("SUBSCRIPTION", "1", "20.00", "20.00"),
         ("SUBSCRIPTION", "1", "5.00", "5.00"),
@@ -103,7 +108,10 @@ async def test_upcoming_invoice_of_a_canceled_only_account_is_null(
 
     body = (await scratch_gql(UPCOMING, make_token("customer", [account]), {"id": account})).json()
 
-    assert body == {"data": {"account": {"upcomingInvoice": None}}, "extensions": body["extensions"]}
+    assert body == {
+        "data": {"account": {"upcomingInvoice": None}},
+        "extensions": body["extensions"],
+    }
 
 
 async def test_paging_with_cursors_walks_every_invoice_once_newest_first(
@@ -115,7 +123,8 @@ async def test_paging_with_cursors_walks_every_invoice_once_newest_first(
     expected = [
         r["id"]
         for r in await seeded_pool.fetch(
-            "SELECT id FROM invoices WHERE account_id = $1 ORDER BY created_at DESC, id DESC", account
+            "SELECT id FROM invoices WHERE account_id = $1 ORDER BY created_at DESC, id DESC",
+            account,
         )
     ]
     token = make_token("customer", [account])
@@ -135,25 +144,33 @@ async def test_paging_with_cursors_walks_every_invoice_once_newest_first(
 
 @pytest.mark.parametrize("first", [101, -1, 1000])
 async def test_first_outside_0_to_100_is_bad_user_input(gql: Gql, first: int) -> None:
-    body = (await gql("query($f: Int) { accounts(first: $f) { totalCount } }", make_token(), {"f": first})).json()
+    body = (
+        await gql(
+            "query($f: Int) { accounts(first: $f) { totalCount } }", make_token(), {"f": first}
+        )
+    ).json()
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_first_defaults_to_20(gql: Gql) -> None:
-    body = (await gql("{ accounts { nodes { id } pageInfo { hasNextPage } } }", make_token())).json()
+    body = (
+        await gql("{ accounts { nodes { id } pageInfo { hasNextPage } } }", make_token())
+    ).json()
     assert len(body["data"]["accounts"]["nodes"]) == 20
     assert body["data"]["accounts"]["pageInfo"]["hasNextPage"] is True
 
 
-async def test_tampered_and_foreign_cursors_are_bad_user_input(gql: Gql, seeded_pool: asyncpg.Pool) -> None:
+async def test_tampered_and_foreign_cursors_are_bad_user_input(
+    gql: Gql, seeded_pool: asyncpg.Pool
+) -> None:
     account = await seeded_pool.fetchval("SELECT account_id FROM invoices LIMIT 1")
     token = make_token("customer", [account])
     first = (await gql(PAGE, token, {"id": account, "first": 1})).json()
     cursor = first["data"]["account"]["invoices"]["pageInfo"]["endCursor"]
-    accounts_cursor = (await gql("{ accounts(first: 1) { pageInfo { endCursor } } }", token)).json()[
-        "data"
-    ]["accounts"]["pageInfo"]["endCursor"]
+    accounts_cursor = (
+        await gql("{ accounts(first: 1) { pageInfo { endCursor } } }", token)
+    ).json()["data"]["accounts"]["pageInfo"]["endCursor"]
     tampered = cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BB")
 
     for bad in (tampered, accounts_cursor, "not-a-cursor", "", "-1"):
@@ -164,7 +181,9 @@ async def test_tampered_and_foreign_cursors_are_bad_user_input(gql: Gql, seeded_
         assert body["data"]["account"]["invoices"] is None
 
 
-async def test_invoice_filters_by_status_and_issue_date(gql: Gql, seeded_pool: asyncpg.Pool) -> None:
+async def test_invoice_filters_by_status_and_issue_date(
+    gql: Gql, seeded_pool: asyncpg.Pool
+) -> None:
     account = await seeded_pool.fetchval(
         "SELECT account_id FROM invoices GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
     )

@@ -39,13 +39,17 @@ async def metered(scratch_pool: asyncpg.Pool) -> str:
 
 
 async def series(gql: Gql, account: str, **variables: str) -> dict[str, object]:
-    body = (await gql(SERIES, make_token("customer", [account]), {"id": account, **variables})).json()
+    body = (
+        await gql(SERIES, make_token("customer", [account]), {"id": account, **variables})
+    ).json()
     assert "errors" not in body, body["errors"]
     result: dict[str, object] = body["data"]["account"]["usage"]
     return result
 
 
-async def test_day_series_sums_each_day_and_fills_empty_days(scratch_gql: Gql, metered: str) -> None:
+async def test_day_series_sums_each_day_and_fills_empty_days(
+    scratch_gql: Gql, metered: str
+) -> None:
     result = await series(
         scratch_gql, metered, meter="requests", **{"from": "2026-09-01T00:00:00Z"},
         to="2026-09-04T00:00:00Z", g="DAY",
@@ -72,7 +76,9 @@ async def test_to_is_exclusive(scratch_gql: Gql, metered: str) -> None:
     assert after["total"] == "1000"
 
 
-async def test_max_meter_takes_the_peak_of_hours_and_of_points(scratch_gql: Gql, metered: str) -> None:
+async def test_max_meter_takes_the_peak_of_hours_and_of_points(
+    scratch_gql: Gql, metered: str
+) -> None:
     result = await series(
         scratch_gql, metered, meter="storage_gb", **{"from": "2026-09-01T00:00:00Z"},
         to="2026-09-03T00:00:00Z", g="DAY",
@@ -108,20 +114,55 @@ async def test_seeded_series_total_equals_raw_events(gql: Gql, seeded_pool: asyn
         account,
     )
     result = await series(
-        gql, account, meter="requests", **{"from": "2026-10-16T00:00:00Z"}, to="2026-11-15T00:00:00Z"
+        gql,
+        account,
+        meter="requests",
+        **{"from": "2026-10-16T00:00:00Z"},
+        to="2026-11-15T00:00:00Z",
     )
     assert len(result["points"]) == 30  # type: ignore[arg-type]
     assert Decimal(str(result["total"])) == raw
 
 
 BAD_RANGES = {
-    "unknown meter": {"meter": "nope", "from": "2026-09-01T00:00:00Z", "to": "2026-09-02T00:00:00Z"},
-    "from after to": {"meter": "requests", "from": "2026-09-02T00:00:00Z", "to": "2026-09-01T00:00:00Z"},
-    "empty range": {"meter": "requests", "from": "2026-09-01T00:00:00Z", "to": "2026-09-01T00:00:00Z"},
-    "hours past 31 days": {"meter": "requests", "from": "2026-01-01T00:00:00Z", "to": "2026-03-01T00:00:00Z", "g": "HOUR"},
-    "days past 400": {"meter": "requests", "from": "2024-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z", "g": "DAY"},
-    "months past 120": {"meter": "requests", "from": "2010-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z", "g": "MONTH"},
-    "no time zone": {"meter": "requests", "from": "2026-09-01T00:00:00", "to": "2026-09-02T00:00:00Z"},
+    "unknown meter": {
+        "meter": "nope",
+        "from": "2026-09-01T00:00:00Z",
+        "to": "2026-09-02T00:00:00Z",
+    },
+    "from after to": {
+        "meter": "requests",
+        "from": "2026-09-02T00:00:00Z",
+        "to": "2026-09-01T00:00:00Z",
+    },
+    "empty range": {
+        "meter": "requests",
+        "from": "2026-09-01T00:00:00Z",
+        "to": "2026-09-01T00:00:00Z",
+    },
+    "hours past 31 days": {
+        "meter": "requests",
+        "from": "2026-01-01T00:00:00Z",
+        "to": "2026-03-01T00:00:00Z",
+        "g": "HOUR",
+    },
+    "days past 400": {
+        "meter": "requests",
+        "from": "2024-01-01T00:00:00Z",
+        "to": "2026-01-01T00:00:00Z",
+        "g": "DAY",
+    },
+    "months past 120": {
+        "meter": "requests",
+        "from": "2010-01-01T00:00:00Z",
+        "to": "2026-01-01T00:00:00Z",
+        "g": "MONTH",
+    },
+    "no time zone": {
+        "meter": "requests",
+        "from": "2026-09-01T00:00:00",
+        "to": "2026-09-02T00:00:00Z",
+    },
     "not a date": {"meter": "requests", "from": "yesterday", "to": "2026-09-02T00:00:00Z"},
 }
 
