@@ -110,6 +110,7 @@ class GraphQLGate:
         self.view = view
         self.max_body = settings.max_body_bytes
         self.cursor_secret = settings.cursor_secret
+        self.dev = settings.dev
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -164,6 +165,7 @@ class GraphQLGate:
                 request_id=request_id,
                 now=datetime.now(UTC),
                 cursor_secret=self.cursor_secret,
+                introspection=self.dev or principal.role is Role.ADMIN,
             )
             scope.setdefault("state", {})["context"] = ctx
             await self.view(

@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema import accounts, catalog, nodes, viewer
+from schema.limits import IntrospectionByContext
 from schema.scalars import SCALARS
 
 MAX_DEPTH: Final = 12
@@ -32,6 +33,7 @@ def build() -> strawberry.Schema:
         query=Query,
         config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
         extensions=[
+            IntrospectionByContext,
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

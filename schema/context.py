@@ -20,3 +20,4 @@ class RequestContext:
     request_id: str
     now: datetime
     cursor_secret: bytes
+    introspection: bool = True

@@ -16,8 +16,14 @@
 --   Referential integrity is checked once per (account, meter, hour) by usage_hourly's
 --   foreign keys, inside the same statement, not once per event.
 --
--- Reading usage: series come from usage_hourly (UTC hours). Subscription periods start on
--- whole hours, so period totals are exact sums of hours.
+-- Reading usage: series come from usage_hourly (UTC hours). A range that starts or ends
+-- off the hour needs the raw events (indexed by account, meter, time) for its partial hours;
+-- the seeded subscriptions all start on whole hours.
+--
+-- Partitions: the migration creates months around its own run; whoever runs the service
+-- calls ensure_usage_partitions(now(), now() + interval '3 months') regularly (e.g. at
+-- start-up). Events of a month without a partition land in usage_events_default and are
+-- moved into the month's partition when it is created.
 
 CREATE TABLE usage_events (
     account_id       text          NOT NULL,
