@@ -35,6 +35,7 @@ log = logging.getLogger("billing.app")
 
 READY_TIMEOUT: Final = 2.0
 MAX_AUTH_HEADER: Final = 8_192 + len("Bearer ")
+ENSURE_PARTITIONS: Final = "SELECT ensure_usage_partitions(now(), now() + interval '3 months')"
 DEMO_ACCOUNT: Final = "SELECT id FROM accounts ORDER BY created_at, id LIMIT 1"
 BEARER: Final = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
@@ -61,6 +62,8 @@ async def lifespan(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     assert settings.database_url, "serve resolves the database before the app starts"
     app.state.verifier = await _verifier(settings)
     app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+    # Monthly usage partitions ahead of time, or new events pile into the default one.
+    await app.state.pool.execute(ENSURE_PARTITIONS)
     app.state.demo_token = await _demo_token(app.state.pool, settings) if settings.dev else None
     try:
         yield
