@@ -1,0 +1,89 @@
+"""The whole demo data set, built in memory: catalog, partners, then each account in
+index order (everything it owns), invoices numbered across accounts, rows collected."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gateway.seed.accounts import (
+    Account,
+    AccountData,
+    account_created_at,
+    account_name,
+    grants,
+    partner_ids,
+)
+from gateway.seed.billing import bill, one_off_invoices
+from gateway.seed.catalog import Catalog, build_catalog
+from gateway.seed.clock import as_utc, midnight
+from gateway.seed.rows import add_account_rows, add_partner_rows, catalog_rows
+from gateway.seed.scenarios import subscriptions
+from gateway.seed.settlement import settle
+from gateway.seed.tables import Row
+from gateway.seed.usage import generate_usage
+
+
+@dataclass
+class SeedData:
+    rows: dict[str, list[Row]]
+    account_ids: list[str]
+    partner_ids: list[str]
+
+
+def build_seed_data(*, accounts: int, seed: int, as_of: datetime) -> SeedData:
+    """Every row of the demo data set, without touching a database."""
+    as_of = as_utc(as_of)
+    catalog = build_catalog(seed)
+    rows = catalog_rows(catalog, midnight(as_of) - timedelta(days=4 * 365))
+    partners = partner_ids(seed)
+    add_partner_rows(rows, partners, as_of)
+    built = _build_accounts(accounts, seed, catalog, as_of, partners)
+    _number_invoices(built)
+    for account in built:
+        add_account_rows(rows, account)
+    return SeedData(rows, [a.id for a in built], partners)
+
+
+def _build_accounts(
+    count: int, seed: int, catalog: Catalog, as_of: datetime, partners: Sequence[str]
+) -> list[AccountData]:
+    built: list[AccountData] = []
+    names: set[str] = set()
+    for index in range(count):
+        account = Account(seed, index, catalog, as_of, partners)
+        name = account_name(account.rng, index, account.currency, names)
+        built.append(build_account(account, name))
+    return built
+
+
+def build_account(a: Account, name: str) -> AccountData:
+    """One account and everything it owns, in the order its RNG is drawn from."""
+    subs = subscriptions(a)
+    events_rng = random.Random(f"{a.key}:events")
+    events = generate_usage(events_rng, a.profile, a.catalog.meters, a.as_of)
+    for sub in subs:
+        bill(a, sub, events)
+    one_off = one_off_invoices(a, subs[0].start)
+    settle(a, subs, one_off)
+    for sub in subs:
+        sub.fill_current_period(a.as_of)
+    created = account_created_at(a, subs)
+    return AccountData(
+        *(a.index, a.id, name, a.currency, a.tax_rate, a.partner_id, created),
+        *(subs, one_off, grants(a), events),
+    )
+
+
+def _number_invoices(accounts: Sequence[AccountData]) -> None:
+    """INV-<year>-<counter>: one counter across all accounts, in creation order."""
+    keyed = [
+        ((inv.created_at, a.index, pos), inv)
+        for a in accounts
+        for pos, inv in enumerate(a.invoices)
+    ]
+    keyed.sort(key=lambda pair: pair[0])
+    for n, (_, inv) in enumerate(keyed, start=1):
+        inv.number = f"INV-{inv.created_at.year:04d}-{n:06d}"

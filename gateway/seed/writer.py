@@ -1,0 +1,68 @@
+"""Writing the demo data with asyncpg: into an empty, migrated database, in one
+transaction, by COPY in foreign-key order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import asyncpg
+
+from gateway.seed.clock import as_utc, midnight
+from gateway.seed.dataset import SeedData, build_seed_data
+from gateway.seed.tables import COLUMNS
+from gateway.seed.usage import USAGE_DAYS
+
+IS_EMPTY: Final = "SELECT NOT EXISTS (SELECT 1 FROM accounts)"
+ENSURE_PARTITIONS: Final = "SELECT ensure_usage_partitions($1, $2)"
+SET_INVOICE_NUMBER: Final = "SELECT setval('invoice_number_seq', $1)"
+COUNT_HOURLY: Final = "SELECT count(*) FROM usage_hourly"
+
+
+@dataclass
+class SeedSummary:
+    account_ids: list[str]
+    partner_ids: list[str]
+    counts: dict[str, int]  # rows per table
+
+
+async def is_empty(conn: asyncpg.Connection) -> bool:
+    """True when the database holds no accounts (the demo data may be seeded)."""
+    return bool(await conn.fetchval(IS_EMPTY))
+
+
+async def seed(
+    conn: asyncpg.Connection,
+    *,
+    accounts: int = 50,
+    seed: int = 1,
+    as_of: datetime | None = None,
+) -> SeedSummary:
+    """Fill an empty, migrated database with the demo data, in one transaction.
+
+    `as_of` (default: today 00:00 UTC) is "now" for the data: live subscriptions'
+    periods contain it and the 90 days of usage events end at it.
+    """
+    if accounts < 1:
+        raise ValueError("accounts must be at least 1")
+    when = midnight(datetime.now(UTC)) if as_of is None else as_utc(as_of)
+    async with conn.transaction():
+        if not await is_empty(conn):
+            raise RuntimeError("the database already holds accounts; seed only fills an empty one")
+        data = build_seed_data(accounts=accounts, seed=seed, as_of=when)
+        await _write(conn, data, when)
+        hourly = int(await conn.fetchval(COUNT_HOURLY))
+    counts = {table: len(rows) for table, rows in data.rows.items()}
+    counts["usage_hourly"] = hourly
+    return SeedSummary(data.account_ids, data.partner_ids, counts)
+
+
+async def _write(conn: asyncpg.Connection, data: SeedData, when: datetime) -> None:
+    """Usage partitions for the event window and ahead, every table, the invoice counter."""
+    start, end = when - timedelta(days=USAGE_DAYS + 31), when + timedelta(days=62)
+    await conn.execute(ENSURE_PARTITIONS, start, end)
+    for table, columns in COLUMNS.items():
+        if data.rows[table]:
+            await conn.copy_records_to_table(table, records=data.rows[table], columns=columns)
+    await conn.execute(SET_INVOICE_NUMBER, len(data.rows["invoices"]))
