@@ -174,7 +174,6 @@ class GraphQLGate:
             await self.view(
                 scope, _limited(receive, self.max_body), _with_request_id(send, request_id)
             )
-            metrics.REQUESTS.labels(outcome="ok").inc()
         finally:
             await db.close()
             metrics.LATENCY.observe(time.perf_counter() - started)

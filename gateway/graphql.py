@@ -13,6 +13,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from gateway import metrics
 from gateway.errors import format_error
 from schema.context import RequestContext
 
@@ -36,6 +37,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         ctx: RequestContext | None = request.scope.get("state", {}).get("context")
         request_id = ctx.request_id if ctx else "-"
         out: GraphQLHTTPResponse = {"data": result.data}
+        metrics.REQUESTS.labels(outcome="errors" if result.errors else "ok").inc()
         if result.errors:
             out["errors"] = [format_error(e, request_id) for e in result.errors]
         extensions: dict[str, object] = {"requestId": request_id}

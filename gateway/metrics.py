@@ -7,7 +7,9 @@ from typing import Final
 from prometheus_client import Counter, Histogram
 
 REQUESTS: Final = Counter(
-    "billing_graphql_requests_total", "GraphQL requests by outcome", ["outcome"]
+    "billing_graphql_requests_total",
+    "GraphQL results served: ok, or with errors (401s are billing_auth_failures_total)",
+    ["outcome"],
 )
 LATENCY: Final = Histogram("billing_graphql_request_seconds", "GraphQL request latency")
 STATEMENTS: Final = Histogram(

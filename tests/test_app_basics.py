@@ -31,7 +31,7 @@ async def test_metrics_are_prometheus_text(client: httpx.AsyncClient, gql: Gql) 
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    assert "billing_graphql_requests_total" in response.text
+    assert 'billing_graphql_requests_total{outcome="ok"}' in response.text
     assert "billing_graphql_sql_statements_bucket" in response.text
 
 
