@@ -45,17 +45,6 @@ class RowByIdLoader(Loader):
         return [found.get(key) for key in keys]
 
 
-class CatalogByIdLoader(Loader):
-    """key: id → the catalog row or None. SQL takes $1 ids; the catalog is public."""
-
-    sql: str
-
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[Row | None]:
-        rows = await self.db.fetch(self.sql, list(keys))
-        found = {row["id"]: row for row in rows}
-        return [found.get(key) for key in keys]
-
-
 class RowsByParentLoader(Loader):
     """key: parent id → every child row. SQL takes $1 parent ids and $2 the reach."""
 

@@ -28,10 +28,6 @@ async def plan(ctx: Ctx, plan_id: str) -> Row:
     return found((await ctx.loaders.catalog.get()).by_id("plans").get(plan_id))
 
 
-async def maybe_plan(ctx: Ctx, plan_id: str) -> Row | None:
-    return (await ctx.loaders.catalog.get()).by_id("plans").get(plan_id)
-
-
 async def meter(ctx: Ctx, meter_id: str) -> Row:
     return found((await ctx.loaders.catalog.get()).by_id("meters").get(meter_id))
 

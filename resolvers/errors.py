@@ -23,13 +23,5 @@ class NotFound(GatewayError):
         super().__init__(NOT_FOUND_MESSAGE)
 
 
-class Forbidden(GatewayError):
-    code = "FORBIDDEN"
-
-
 class BadUserInput(GatewayError):
     code = "BAD_USER_INPUT"
-
-
-class Conflict(GatewayError):
-    code = "CONFLICT"
