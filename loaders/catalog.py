@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Final
 
 from loaders.base import Row, group
@@ -34,11 +35,21 @@ class Catalog:
     tiers: dict[str, list[Row]] = field(default_factory=dict)  # by usage price id
     entitlements: dict[str, list[Row]] = field(default_factory=dict)  # by plan id
 
+    # Indexes built once per request, not per lookup; one per table, so an id can
+    # only ever find a row of the table it is asked of.
+    @cached_property
+    def _ids(self) -> dict[str, dict[str, Row]]:
+        return {t: {r["id"]: r for r in getattr(self, t)} for t in ("plans", "meters", "features")}
+
+    @cached_property
+    def _keys(self) -> dict[str, dict[str, Row]]:
+        return {t: {r["key"]: r for r in getattr(self, t)} for t in ("meters", "features")}
+
     def by_id(self, table: str) -> dict[str, Row]:
-        return {row["id"]: row for row in getattr(self, table)}
+        return self._ids[table]
 
     def by_key(self, table: str) -> dict[str, Row]:
-        return {row["key"]: row for row in getattr(self, table)}
+        return self._keys[table]
 
 
 class CatalogLoader:
