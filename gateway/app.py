@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any, Final
 
 import asyncpg
@@ -22,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from auth.principal import Principal, Role
 from auth.tokens import TokenError, TokenVerifier, mint
 from gateway import metrics
+from gateway.clock import Clock
 from gateway.errors import error_response
 from gateway.graphql import GatewayGraphQL
 from gateway.settings import Settings
@@ -35,19 +35,19 @@ log = logging.getLogger("billing.app")
 
 READY_TIMEOUT: Final = 2.0
 MAX_AUTH_HEADER: Final = 8_192 + len("Bearer ")
-ENSURE_PARTITIONS: Final = "SELECT ensure_usage_partitions(now(), now() + interval '3 months')"
 DEMO_ACCOUNT: Final = "SELECT id FROM accounts ORDER BY created_at, id LIMIT 1"
 BEARER: Final = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
+    """The gateway's ASGI app; billing time comes from `clock` (default: the settings')."""
     view = GatewayGraphQL(
         schema,
         graphql_ide="graphiql" if settings.dev else None,
         allow_queries_via_get=False,
         expose_statements=settings.dev,
     )
-    gate = GraphQLGate(view, settings)
+    gate = GraphQLGate(view, settings, clock or settings.clock())
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -62,8 +62,6 @@ async def lifespan(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     assert settings.database_url, "serve resolves the database before the app starts"
     app.state.verifier = await _verifier(settings)
     app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
-    # Monthly usage partitions ahead of time, or new events pile into the default one.
-    await app.state.pool.execute(ENSURE_PARTITIONS)
     app.state.demo_token = await _demo_token(app.state.pool, settings) if settings.dev else None
     try:
         yield
@@ -109,8 +107,9 @@ class GraphQLGate:
     """Everything that must happen before GraphQL parses a byte: size limits, the
     token (401 without data), the request's reach and its fresh loaders."""
 
-    def __init__(self, view: GatewayGraphQL, settings: Settings) -> None:
+    def __init__(self, view: GatewayGraphQL, settings: Settings, clock: Clock) -> None:
         self.view = view
+        self.clock = clock
         self.max_body = settings.max_body_bytes
         self.cursor_secret = settings.cursor_secret
         self.dev = settings.dev
@@ -166,7 +165,7 @@ class GraphQLGate:
                 db=db,
                 loaders=Loaders(db, reach),
                 request_id=request_id,
-                now=datetime.now(UTC),
+                now=self.clock.now(),
                 cursor_secret=self.cursor_secret,
                 introspection=self.dev or principal.role is Role.ADMIN,
             )

@@ -1,4 +1,4 @@
-"""The `billing-gateway` command (contract §1): serve, migrate, seed, token, schema."""
+"""The `billing-gateway` command: serve, worker, migrate, seed, token, schema."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ import asyncpg
 
 from auth.scopes import ALL_SCOPES
 from gateway import embedded, migrate
+from gateway.clock import Clock
 from gateway.settings import ConfigError, Settings, load
+from gateway.worker import DEFAULT_INTERVAL, EngineThread, work
 
 T = TypeVar("T")
 UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -43,13 +45,27 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=int, default=1)
+    s.add_argument(
+        "--worker",
+        action="store_true",
+        help="also run the billing engine in this process (always on with the embedded database)",
+    )
     s.set_defaults(run=cmd_serve)
+    w = sub.add_parser("worker", help="run the billing engine against DATABASE_URL")
+    w.add_argument("--once", action="store_true", help="catch up to now, then exit 0")
+    w.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, help="seconds between runs")
+    w.set_defaults(run=cmd_worker)
     m = sub.add_parser("migrate", help="apply pending migrations to DATABASE_URL")
     m.set_defaults(run=cmd_migrate)
     d = sub.add_parser("seed", help="load deterministic demo data into an empty database")
     d.add_argument("--accounts", type=int, default=50)
     d.add_argument("--seed", type=int, default=1)
-    d.add_argument("--as-of", type=_utc_date, default=None, help="day the data ends (YYYY-MM-DD)")
+    d.add_argument(
+        "--as-of",
+        type=_utc_date,
+        default=None,
+        help="day the data ends (YYYY-MM-DD; default today)",
+    )
     d.set_defaults(run=cmd_seed)
     t = sub.add_parser("token", help="mint an HS256 token from BILLING_JWT_SECRET")
     t.add_argument("--role", choices=("customer", "partner", "admin"), required=True)
@@ -68,14 +84,26 @@ def _utc_date(text: str) -> datetime:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
-    import uvicorn
-
     server, dsn = _database(settings)
     os.environ["DATABASE_URL"] = dsn  # workers load their settings from the environment
+    clock = settings.clock()
     _run(migrate.migrate(dsn), dsn)
     if server is not None:
-        _run(_seed_if_empty(dsn), dsn)
+        _run(_seed_if_empty(dsn, clock), dsn)
     _announce(args, settings, dsn)
+    engine = EngineThread(dsn, clock) if server is not None or args.worker else None
+    if engine is not None:
+        engine.start()
+    try:
+        _serve(args)
+    finally:
+        if engine is not None:
+            engine.stop()
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
     uvicorn.run(
         "gateway.asgi:app",
         host=args.host,
@@ -86,6 +114,24 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         lifespan="on",
         log_level="info",
     )
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    server, dsn = _database(settings)
+    if server is not None:
+        _run(migrate.migrate(dsn), dsn)
+    else:
+        _run(_require_migrated(dsn), dsn)
+    done = _run(work(dsn, settings.clock(), once=args.once, interval=args.interval), dsn)
+    if args.once:
+        summary = ", ".join(f"{kind} {n}" for kind, n in sorted(done.items()))
+        print(f"caught up: {summary or 'nothing was due'}")
+
+
+async def _require_migrated(dsn: str) -> None:
+    pending = await migrate.pending(dsn)
+    if pending:
+        raise CliError(f"migrations pending ({', '.join(pending)}); run `billing-gateway migrate`")
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
@@ -105,7 +151,8 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
         try:
             if not await is_empty(conn):
                 raise CliError("the database already has accounts; seed only fills an empty one")
-            summary = await seed(conn, accounts=args.accounts, seed=args.seed, as_of=args.as_of)
+            as_of = args.as_of or settings.clock().now()
+            summary = await seed(conn, accounts=args.accounts, seed=args.seed, as_of=as_of)
             return ", ".join(f"{k} {v}" for k, v in summary.counts.items())
         finally:
             await conn.close()
@@ -167,13 +214,13 @@ def _reason(exc: BaseException) -> str:
     return text[:200]
 
 
-async def _seed_if_empty(dsn: str) -> None:
+async def _seed_if_empty(dsn: str, clock: Clock) -> None:
     from gateway.seed import is_empty, seed
 
     conn = await asyncpg.connect(dsn)
     try:
         if await is_empty(conn):
-            summary = await seed(conn)
+            summary = await seed(conn, as_of=clock.now())
             print(f"seeded demo data: {len(summary.account_ids)} accounts", flush=True)
     finally:
         await conn.close()

@@ -20,3 +20,12 @@ STATEMENTS: Final = Histogram(
 AUTH_FAILURES: Final = Counter(
     "billing_auth_failures_total", "Requests refused with 401", ["reason"]
 )
+ENGINE_ACTIONS: Final = Counter(
+    "billing_engine_actions_total",
+    "What the billing engine did: renewed, trial_ended, canceled, grant_expired, "
+    "partitions_created",
+    ["action"],
+)
+ENGINE_FAILURES: Final = Counter(
+    "billing_engine_failed_runs_total", "Engine runs that failed (retried at the next interval)"
+)

@@ -74,3 +74,14 @@ async def migrate(dsn: str) -> list[str]:
         return await apply(conn)
     finally:
         await conn.close()
+
+
+async def pending(dsn: str) -> list[str]:
+    """Versions not yet applied (all of them on a database never migrated)."""
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        done = {r["version"] for r in await conn.fetch(APPLIED)} if exists else set()
+    finally:
+        await conn.close()
+    return [m.version for m in available() if m.version not in done]

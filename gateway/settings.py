@@ -6,10 +6,12 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
 from auth.tokens import AuthSettings
+from gateway.clock import Clock, ShiftedClock, SystemClock, parse_instant
 
 ENVIRONMENTS: Final = ("dev", "prod")
 MIN_PROD_SECRET_BYTES: Final = 32
@@ -33,10 +35,15 @@ class Settings:
     jwt_audience: str
     cursor_secret: bytes = b""
     max_body_bytes: int = 1_000_000
+    # BILLING_NOW (dev only): billing time starts at this instant and runs on.
+    pinned_now: datetime | None = None
 
     @property
     def dev(self) -> bool:
         return self.env == "dev"
+
+    def clock(self) -> Clock:
+        return SystemClock() if self.pinned_now is None else ShiftedClock(self.pinned_now)
 
     def auth(self) -> AuthSettings:
         return AuthSettings(
@@ -63,9 +70,19 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         jwks_url=env.get("BILLING_JWT_JWKS_URL") or None,
         jwt_issuer=env.get("BILLING_JWT_ISSUER", "billing-gateway"),
         jwt_audience=env.get("BILLING_JWT_AUDIENCE", "billing-api"),
+        pinned_now=_pinned_now(env.get("BILLING_NOW")),
     )
     _check_prod(settings)
     return replace(settings, cursor_secret=_cursor_secret(env.get("BILLING_CURSOR_SECRET"), secret))
+
+
+def _pinned_now(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise ConfigError(f"BILLING_NOW: {exc}") from None
 
 
 def _cursor_secret(explicit: str | None, jwt_secret: str | None) -> bytes:
@@ -80,6 +97,10 @@ def _cursor_secret(explicit: str | None, jwt_secret: str | None) -> bytes:
 def _check_prod(settings: Settings) -> None:
     if settings.dev:
         return
+    if settings.pinned_now is not None:
+        raise ConfigError(
+            "BILLING_NOW pins billing time for demos and tests; prod runs on real time"
+        )
     if settings.jwt_secret is None and settings.jwks_url is None:
         raise ConfigError("BILLING_ENV=prod needs BILLING_JWT_SECRET or BILLING_JWT_JWKS_URL")
     secret = settings.jwt_secret

@@ -5,7 +5,7 @@ all of it in one statement, on first use, and every lookup is served from that."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
@@ -65,13 +65,18 @@ class CatalogLoader:
         return await self._task
 
     async def _read(self) -> Catalog:
-        row = await self.db.fetchrow(CATALOG)
-        assert row is not None
-        return Catalog(
-            plans=row["plans"] or [],
-            meters=row["meters"] or [],
-            features=row["features"] or [],
-            usage_prices=group(row["usage_prices"] or [], "plan_id"),
-            tiers=group(row["tiers"] or [], "usage_price_id"),
-            entitlements=group(row["plan_entitlements"] or [], "plan_id"),
-        )
+        return await read_catalog(self.db.fetchrow)
+
+
+async def read_catalog(fetchrow: Callable[[str], Awaitable[Row | None]]) -> Catalog:
+    """The whole catalog in one statement, through a request's Db or a connection."""
+    row = await fetchrow(CATALOG)
+    assert row is not None
+    return Catalog(
+        plans=row["plans"] or [],
+        meters=row["meters"] or [],
+        features=row["features"] or [],
+        usage_prices=group(row["usage_prices"] or [], "plan_id"),
+        tiers=group(row["tiers"] or [], "usage_price_id"),
+        entitlements=group(row["plan_entitlements"] or [], "plan_id"),
+    )

@@ -7,9 +7,11 @@ from typing import Final
 from loaders.base import CountLoader, PageLoader, RowByIdLoader, RowsByParentLoader
 from loaders.reach import in_reach
 
+# `interval` (the plan's) lets a resolver derive the current period from the anchor.
 SUBSCRIPTION_COLUMNS: Final = """s.id, s.account_id, s.currency, s.plan_id, s.status, s.quantity,
        s.billing_anchor, s.current_period_start, s.current_period_end,
-       s.cancel_at_period_end, s.canceled_at, s.trial_end, s.created_at, s.version"""
+       s.cancel_at_period_end, s.canceled_at, s.trial_end, s.created_at, s.version,
+       (SELECT p.interval FROM plans p WHERE p.id = s.plan_id) AS interval"""
 ITEM_COLUMNS: Final = "i.id, i.subscription_id, i.account_id, i.plan_id, i.quantity, i.created_at"
 LIVE: Final = "('TRIALING', 'ACTIVE', 'PAST_DUE')"
 
@@ -17,24 +19,30 @@ SUBSCRIPTIONS_BY_ID: Final = f"""
 SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
  WHERE s.id = ANY($1::text[]) AND {in_reach("s.account_id", 2)}"""
 
-# Newest first. Filter $6: statuses (NULL = any).
+# Statuses as the graph shows them at an instant (the engine may not have run yet).
+STATUS_FILTER: Final = """(${s}::text[] IS NULL OR subscription_status_at(
+       s.status, s.cancel_at_period_end, s.current_period_end, ${at}::timestamptz)
+       = ANY(${s}::text[]))"""
+
+# Newest first. Filters $6: statuses (NULL = any), $7: the request's instant.
 SUBSCRIPTION_PAGES: Final = f"""
 SELECT p.parent, x.* FROM unnest($1::text[]) AS p(parent)
 CROSS JOIN LATERAL (
   SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
    WHERE s.account_id = p.parent AND {in_reach("s.account_id", 2)}
-     AND ($6::text[] IS NULL OR s.status = ANY($6::text[]))
+     AND {STATUS_FILTER.format(s=6, at=7)}
      AND ($4::timestamptz IS NULL OR (s.created_at, s.id) < ($4::timestamptz, $5::text))
    ORDER BY s.created_at DESC, s.id DESC LIMIT $3) x"""
 
 SUBSCRIPTION_COUNTS: Final = f"""
 SELECT s.account_id AS parent, count(*) AS n FROM subscriptions s
  WHERE s.account_id = ANY($1::text[]) AND {in_reach("s.account_id", 2)}
-   AND ($3::text[] IS NULL OR s.status = ANY($3::text[]))
+   AND {STATUS_FILTER.format(s=3, at=4)}
  GROUP BY s.account_id"""
 
-# The subscriptions that bill and grant now, oldest first (the first is the account's
-# primary one for quota periods and the default upcoming invoice).
+# The subscriptions stored as live, oldest first; the resolver drops those whose
+# scheduled cancel has fallen due (the first live one is the account's primary
+# subscription for quota periods and the default upcoming invoice).
 LIVE_BY_ACCOUNT: Final = f"""
 SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
  WHERE s.account_id = ANY($1::text[]) AND {in_reach("s.account_id", 2)} AND s.status IN {LIVE}

@@ -13,8 +13,10 @@ from resolvers import catalog
 from resolvers.base import Ctx
 from resolvers.buckets import floor_bucket, next_bucket
 from resolvers.errors import BadUserInput
+from resolvers.lifecycle import LIVE, status_at
 from resolvers.money import exact_difference, exact_sum
 from resolvers.periods import require_utc
+from resolvers.subscriptions import live_subscriptions
 from resolvers.values import quantity
 
 KINDS: Final = ("BOOLEAN", "LIMIT", "QUOTA")
@@ -117,8 +119,16 @@ async def account_entitlement(ctx: Ctx, account_id: str, key: str) -> Entitlemen
     return EntitlementValue(feature, False, limit, None, None, None, "PLAN", None)
 
 
+def _grants_now(row: Row, now: datetime) -> bool:
+    """A plan row counts while its subscription is live (a due scheduled cancel ended it)."""
+    if row["source"] != "PLAN":
+        return False
+    status = status_at(row["status"], row["cancel_at_period_end"], row["current_period_end"], now)
+    return status in LIVE
+
+
 def _value(feature: Row, rows: Sequence[Row], now: datetime) -> EntitlementValue | None:
-    plans = [PlanValue(r["enabled"], _qty(r["limit_value"])) for r in rows if r["source"] == "PLAN"]
+    plans = [PlanValue(r["enabled"], _qty(r["limit_value"])) for r in rows if _grants_now(r, now)]
     grant_rows = [r for r in rows if r["source"] == "GRANT"]
     grants = [Grant(r["enabled"], _qty(r["limit_value"]), r["expires_at"]) for r in grant_rows]
     result = effective(feature["kind"], plans, grants, now)
@@ -165,8 +175,8 @@ def _quota(v: EntitlementValue, used: Decimal, resets_at: datetime) -> Entitleme
 
 async def billing_period(ctx: Ctx, account_id: str) -> tuple[datetime, datetime]:
     """The current period of the account's oldest live subscription, else the UTC month."""
-    live = await ctx.loaders.live_subscriptions.load(account_id)
+    live = await live_subscriptions(ctx, account_id)
     if live:
-        return live[0]["current_period_start"], live[0]["current_period_end"]
+        return live[0].state.period_start, live[0].state.period_end
     start = floor_bucket(ctx.now, "MONTH")
     return start, next_bucket(start, "MONTH")

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from loaders.base import Row
+from loaders.catalog import Catalog
 from resolvers.base import Ctx, found
-from resolvers.catalog import UsagePriceValue, meter, plan, usage_prices
+from resolvers.billing import Line, boundary_lines, meters_billed, next_boundary
 from resolvers.connections import Page, make_page, page_args
 from resolvers.errors import BadUserInput
 from resolvers.money import Totals, invoice_totals
-from resolvers.pricing import graduated_lines, recurring_amount
-from resolvers.subscriptions import LIVE, subscription_in_account
+from resolvers.subscriptions import SubscriptionValue, live_subscriptions, subscription_in_account
 from resolvers.values import LineValue, Money, money, quantity, unit_money
 
 
@@ -34,6 +33,7 @@ class PreviewValue:
     currency: str
     period_start: datetime
     period_end: datetime
+    issued_at: datetime
     lines: list[LineValue]
     totals: Totals
 
@@ -110,96 +110,58 @@ async def lines_page(ctx: Ctx, invoice_id: str, first: int | None, after: str | 
 async def upcoming_invoice(
     ctx: Ctx, account_row: Row, subscription_id: str | None
 ) -> PreviewValue | None:
-    """What the current period of a live subscription bills so far; None without one."""
-    sub: Row | None
+    """The invoice the billing engine will issue at the end of a live subscription's
+    current period if nothing else changes (`resolvers.billing`); None without one."""
+    value: SubscriptionValue | None
     if subscription_id is not None:
-        sub = await subscription_in_account(ctx, account_row["id"], subscription_id)
+        value = await subscription_in_account(ctx, account_row["id"], subscription_id)
     else:
-        live = await ctx.loaders.live_subscriptions.load(account_row["id"])
-        sub = live[0] if live else None
-    if sub is None or sub["status"] not in LIVE:
+        live = await live_subscriptions(ctx, account_row["id"])
+        value = live[0] if live else None
+    if value is None or not value.state.live:
         return None
-    lines = await _recurring_lines(ctx, sub) + await _usage_lines(ctx, sub)
-    totals = invoice_totals(
-        [ln.amount.amount for ln in lines], account_row["tax_rate"], sub["currency"]
-    )
+    row, boundary = value.row, next_boundary(value.row, value.state)
+    catalog = await ctx.loaders.catalog.get()
+    held = await ctx.loaders.items.load(row["id"])
+    items = [(i["plan_id"], i["quantity"]) for i in held if i["created_at"] <= boundary.at]
+    usage = await _usage(ctx, catalog, row, boundary.usage_period)
+    lines = boundary_lines(catalog, row, boundary, items, usage)
+    currency = row["currency"].strip()
+    totals = invoice_totals([ln.amount for ln in lines], account_row["tax_rate"], currency)
+    stem = f"il_upcoming{row['id'].removeprefix('sub_')}t{int(boundary.at.timestamp())}n"
     return PreviewValue(
-        sub["id"],
-        sub["currency"],
-        sub["current_period_start"],
-        sub["current_period_end"],
-        lines,
-        totals,
+        subscription_id=row["id"],
+        currency=currency,
+        period_start=boundary.invoice_period[0],
+        period_end=boundary.invoice_period[1],
+        issued_at=boundary.at,
+        lines=[_line_value(f"{stem}{n}", ln, currency) for n, ln in enumerate(lines, 1)],
+        totals=totals,
     )
 
 
-def _preview_line(
-    sub: Row,
-    n: int,
-    kind: str,
-    description: str,
-    qty: Decimal,
-    unit: Decimal,
-    amount: Decimal,
-    meter_id: str | None = None,
-) -> LineValue:
-    c = sub["currency"]
-    return LineValue(
-        id=f"il_preview{sub['id'].removeprefix('sub_')}n{n}",
-        kind=kind,
-        description=description,
-        quantity=quantity(qty),
-        unit_amount=unit_money(unit, c),
-        amount=money(amount, c),
-        period_start=sub["current_period_start"],
-        period_end=sub["current_period_end"],
-        meter_id=meter_id,
-    )
-
-
-async def _recurring_lines(ctx: Ctx, sub: Row) -> list[LineValue]:
-    items = await ctx.loaders.items.load(sub["id"])
-    charges = [(sub["plan_id"], sub["quantity"])] + [(i["plan_id"], i["quantity"]) for i in items]
-    plans = [await plan(ctx, plan_id) for plan_id, _ in charges]
-    trial = sub["status"] == "TRIALING"
-    out = []
-    for n, (plan_row, qty) in enumerate(zip(plans, [q for _, q in charges], strict=True), 1):
-        unit = Decimal(0) if trial else plan_row["amount"]
-        label = f"{plan_row['name']}{' (trial)' if trial else ''}"
-        amount = recurring_amount(unit, qty, sub["currency"])
-        out.append(_preview_line(sub, n, "SUBSCRIPTION", label, Decimal(qty), unit, amount))
-    return out
-
-
-async def _usage_lines(ctx: Ctx, sub: Row) -> list[LineValue]:
-    prices = await usage_prices(ctx, sub["plan_id"])
-    keys = [
-        (sub["account_id"], p.meter_id, sub["current_period_start"], sub["current_period_end"])
-        for p in prices
-    ]
+async def _usage(
+    ctx: Ctx, catalog: Catalog, row: Row, period: tuple[datetime, datetime]
+) -> dict[str, Decimal]:
+    """The period's use of each meter the plan bills: SUM meters add, MAX meters peak."""
+    meters = meters_billed(catalog, row["plan_id"])
+    keys = [(row["account_id"], meter_id, *period) for meter_id, _ in meters]
     totals = await ctx.loaders.usage_total.load_many(keys)
-    meters = [await meter(ctx, p.meter_id) for p in prices]
-    out: list[LineValue] = []
-    for price, (total_sum, total_max), meter_row in zip(prices, totals, meters, strict=True):
-        used = total_sum if meter_row["aggregation"] == "SUM" else total_max
-        out += _tier_lines(sub, price, meter_row, used, first_n=100 + 10 * len(out))
-    return out
+    return {
+        meter_id: quantity(total if aggregation == "SUM" else peak)
+        for (meter_id, aggregation), (total, peak) in zip(meters, totals, strict=True)
+    }
 
 
-def _tier_lines(
-    sub: Row, price: UsagePriceValue, meter: Row, used: Decimal, first_n: int
-) -> Sequence[LineValue]:
-    tiers = graduated_lines(used, price.included, price.tiers, sub["currency"])
-    return [
-        _preview_line(
-            sub,
-            first_n + t.tier,
-            "USAGE",
-            f"{meter['name']} — tier {t.tier + 1}",
-            t.quantity,
-            t.unit_amount,
-            t.amount,
-            meter["id"],
-        )
-        for t in tiers
-    ]
+def _line_value(line_id: str, ln: Line, currency: str) -> LineValue:
+    return LineValue(
+        id=line_id,
+        kind=ln.kind,
+        description=ln.description,
+        quantity=quantity(ln.quantity),
+        unit_amount=unit_money(ln.unit_amount, currency),
+        amount=money(ln.amount, currency),
+        period_start=ln.period_start,
+        period_end=ln.period_end,
+        meter_id=ln.meter_id,
+    )

@@ -4,14 +4,14 @@ table holds only ids of that prefix, so no id can load as another type."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Any, Final
 
-from loaders.base import Row
 from resolvers import accounts, catalog, invoices, subscriptions
 from resolvers.base import Ctx
 from resolvers.errors import NotFound
 
-Fetch = Callable[[Ctx, str], Awaitable[Row]]
+# A row, or a value made from it (a subscription carries its state at `now`).
+Fetch = Callable[[Ctx, str], Awaitable[Any]]
 
 BY_PREFIX: Final[dict[str, tuple[str, Fetch]]] = {
     "acct_": ("Account", accounts.account),
@@ -27,7 +27,7 @@ BY_PREFIX: Final[dict[str, tuple[str, Fetch]]] = {
 MAX_IDS: Final = 100
 
 
-async def node(ctx: Ctx, node_id: str) -> tuple[str, Row]:
+async def node(ctx: Ctx, node_id: str) -> tuple[str, Any]:
     prefix = node_id.split("_", 1)[0] + "_"
     if prefix not in BY_PREFIX:
         raise NotFound()

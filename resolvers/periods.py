@@ -21,6 +21,11 @@ def require_utc(value: datetime, name: str = "datetime") -> datetime:
     return value.astimezone(UTC)
 
 
+def iso(at: datetime) -> str:
+    """RFC 3339 in UTC with a Z: 2026-11-01T00:00:00Z."""
+    return require_utc(at).isoformat().replace("+00:00", "Z")
+
+
 def add_months(anchor: datetime, months: int) -> datetime:
     """anchor + months, on the anchor's day clamped to the month's length (Jan 31 → Feb 28)."""
     anchor = require_utc(anchor, "anchor")

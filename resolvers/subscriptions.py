@@ -12,23 +12,48 @@ from resolvers import catalog, quotes
 from resolvers.base import Ctx, found
 from resolvers.connections import Page, make_page, page_args
 from resolvers.errors import BadUserInput, NotFound
+from resolvers.lifecycle import State, state_at
 from resolvers.money import exact_sum, round_money
 from resolvers.periods import plan_change_lines
 from resolvers.values import LineValue, Money, money, unit_money
 
-LIVE: Final = frozenset({"TRIALING", "ACTIVE", "PAST_DUE"})
+
+@dataclass(frozen=True)
+class SubscriptionValue:
+    """A subscription as the graph shows it: the stored row in its state at `now`."""
+
+    row: Row
+    state: State
+
+    @property
+    def id(self) -> str:
+        return str(self.row["id"])
 
 
-async def subscription(ctx: Ctx, subscription_id: str) -> Row:
-    return found(await ctx.loaders.subscription.load(subscription_id))
+def subscription_value(row: Row, now: datetime) -> SubscriptionValue:
+    return SubscriptionValue(row, state_at(row, now))
 
 
-async def subscription_in_account(ctx: Ctx, account_id: str, subscription_id: str) -> Row:
+async def subscription(ctx: Ctx, subscription_id: str) -> SubscriptionValue:
+    row = found(await ctx.loaders.subscription.load(subscription_id))
+    return subscription_value(row, ctx.now)
+
+
+async def subscription_in_account(
+    ctx: Ctx, account_id: str, subscription_id: str
+) -> SubscriptionValue:
     """A subscription named in an argument must belong to the account it is asked under."""
-    row = await subscription(ctx, subscription_id)
-    if row["account_id"] != account_id:
+    value = await subscription(ctx, subscription_id)
+    if value.row["account_id"] != account_id:
         raise NotFound()
-    return row
+    return value
+
+
+async def live_subscriptions(ctx: Ctx, account_id: str) -> list[SubscriptionValue]:
+    """The account's subscriptions live at `now`, oldest first."""
+    rows = await ctx.loaders.live_subscriptions.load(account_id)
+    values = [subscription_value(row, ctx.now) for row in rows]
+    return [v for v in values if v.state.live]
 
 
 async def item(ctx: Ctx, item_id: str) -> Row:
@@ -46,11 +71,13 @@ async def subscriptions_page(
     after: str | None,
     statuses: tuple[str, ...] | None,
 ) -> Page:
-    args = page_args(ctx.cursor_secret, "subscriptions", first, after, (statuses,))
+    # Statuses filter on the state at `now`, as the graph shows it.
+    filters = (statuses, ctx.now)
+    args = page_args(ctx.cursor_secret, "subscriptions", first, after, filters)
     rows = await ctx.loaders.subscription_page.load((account_id, args))
 
     async def count() -> int:
-        return int(await ctx.loaders.subscription_count.load((account_id, (statuses,))))
+        return int(await ctx.loaders.subscription_count.load((account_id, filters)))
 
     return make_page(ctx.cursor_secret, "subscriptions", args, rows, count)
 
@@ -68,25 +95,40 @@ class QuoteValue:
     total: Money
 
 
-async def preview_plan_change(ctx: Ctx, sub: Row, plan_id: str) -> QuoteValue:
+async def preview_plan_change(ctx: Ctx, value: SubscriptionValue, plan_id: str) -> QuoteValue:
     """The two PRORATION lines a change now would bill, signed as a quote that
     changeSubscriptionPlan can hold the caller to until it expires."""
-    if sub["status"] not in LIVE:
+    if not value.state.live:
         raise BadUserInput("Only a live subscription can change plan.")
+    sub = value.row
     old = await catalog.plan(ctx, sub["plan_id"])
     new = await catalog.plan(ctx, plan_id)
     _check_target(old, new)
     at = ctx.now.replace(microsecond=0)
-    start, end, c = sub["current_period_start"], sub["current_period_end"], sub["currency"]
+    start, end, c = value.state.period_start, value.state.period_end, sub["currency"]
     credit, charge = plan_change_lines(
         old["amount"], new["amount"], sub["quantity"], start, end, at, c
     )
     lines = [
         _quote_line(
-            sub, 1, f"Unused time on {old['name']}", -sub["quantity"], old["amount"], credit, at
+            sub,
+            1,
+            f"Unused time on {old['name']}",
+            -sub["quantity"],
+            old["amount"],
+            credit,
+            at,
+            end,
         ),
         _quote_line(
-            sub, 2, f"Remaining time on {new['name']}", sub["quantity"], new["amount"], charge, at
+            sub,
+            2,
+            f"Remaining time on {new['name']}",
+            sub["quantity"],
+            new["amount"],
+            charge,
+            at,
+            end,
         ),
     ]
     total = round_money(exact_sum([credit, charge]), c)
@@ -104,7 +146,14 @@ def _check_target(old: Row, new: Row) -> None:
 
 
 def _quote_line(
-    sub: Row, n: int, description: str, qty: int, unit: Decimal, amount: Decimal, at: datetime
+    sub: Row,
+    n: int,
+    description: str,
+    qty: int,
+    unit: Decimal,
+    amount: Decimal,
+    at: datetime,
+    end: datetime,
 ) -> LineValue:
     c = sub["currency"]
     return LineValue(
@@ -115,6 +164,6 @@ def _quote_line(
         unit_amount=unit_money(unit, c),
         amount=money(amount, c),
         period_start=at,
-        period_end=sub["current_period_end"],
+        period_end=end,
         meter_id=None,
     )

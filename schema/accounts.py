@@ -87,7 +87,8 @@ class Account(Node):
 
         statuses = None if status is None else tuple(sorted(s.value for s in status))
         page = await subscriptions.subscriptions_page(info.context, self.id, first, after, statuses)
-        return connection(page, Subscription.of)
+        now = info.context.now
+        return connection(page, lambda row: Subscription.of_row(row, now))
 
     @resolver(INVOICES_READ, description="Newest first; issued filters are [after, before).")
     async def invoices(

@@ -142,11 +142,20 @@ class Invoice(Node):
         )
 
 
-@strawberry.type(description="The current period's bill so far; nothing is stored.")
+@strawberry.type(
+    description="The invoice the billing engine will issue at the end of the current period"
+    " if nothing changes before then: the next period's recurring charges in advance and"
+    " this period's usage so far in arrears, taxed. Nothing is stored."
+)
 class InvoicePreview:
     currency: str = field(INVOICES_READ)
-    period_start: datetime = field(INVOICES_READ)
+    period_start: datetime = field(
+        INVOICES_READ, description="The period it bills in advance (its usage period if final)."
+    )
     period_end: datetime = field(INVOICES_READ)
+    issued_at: datetime = field(
+        INVOICES_READ, description="When it will be issued: the end of the current period."
+    )
     lines: list[InvoiceLine] = field(INVOICES_READ)
     subtotal: Money = field(INVOICES_READ)
     tax: Money = field(INVOICES_READ)
@@ -167,6 +176,7 @@ class InvoicePreview:
             currency=c,
             period_start=v.period_start,
             period_end=v.period_end,
+            issued_at=v.issued_at,
             lines=[InvoiceLine.of(line) for line in v.lines],
             subtotal=Money.of(money(t.subtotal, c)),
             tax=Money.of(money(t.tax, c)),

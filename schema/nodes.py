@@ -9,7 +9,6 @@ from typing import Any, Final
 import strawberry
 from strawberry.types import Info
 
-from loaders.base import Row
 from resolvers import nodes
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.invoices import line_value
@@ -21,7 +20,7 @@ from schema.invoices import Invoice, InvoiceLine
 from schema.permissions import PUBLIC, resolver
 from schema.subscriptions import Subscription, SubscriptionItem
 
-MAKERS: Final[dict[str, Callable[[Row], Any]]] = {
+MAKERS: Final[dict[str, Callable[[Any], Any]]] = {
     "Account": Account.of,
     "Partner": Partner.of,
     "Plan": Plan.of,

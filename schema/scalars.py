@@ -14,6 +14,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 from resolvers.errors import BadUserInput
 from resolvers.money import InvalidDecimal, format_decimal, parse_decimal
+from resolvers.periods import iso
 
 
 def parse_decimal_value(value: object) -> decimal.Decimal:
@@ -26,7 +27,7 @@ def parse_decimal_value(value: object) -> decimal.Decimal:
 
 
 def serialize_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return iso(value)
 
 
 def parse_datetime(value: object) -> datetime:

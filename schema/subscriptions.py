@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from loaders.base import Row
 from resolvers import accounts, catalog, invoices, subscriptions
+from resolvers.subscriptions import SubscriptionValue
 from schema.catalog import Plan
 from schema.common import Connection, Money, Node, connection
 from schema.context import RequestContext
@@ -82,7 +83,11 @@ class Subscription(Node):
     canceled_at: datetime | None = field(SUBSCRIPTIONS_READ)
     trial_end: datetime | None = field(SUBSCRIPTIONS_READ)
     created_at: datetime = field(SUBSCRIPTIONS_READ)
-    row: strawberry.Private[Row]
+    value: strawberry.Private[SubscriptionValue]
+
+    @property
+    def row(self) -> Row:
+        return self.value.row
 
     @resolver(ACCOUNTS_READ)
     async def account(self, info: Ctx) -> AccountT:
@@ -113,7 +118,7 @@ class Subscription(Node):
     ) -> PlanChangePreview | None:
         from schema.invoices import InvoiceLine
 
-        quote = await subscriptions.preview_plan_change(info.context, self.row, plan_id)
+        quote = await subscriptions.preview_plan_change(info.context, self.value, plan_id)
         return PlanChangePreview(
             quote_id=strawberry.ID(quote.quote_id),
             expires_at=quote.expires_at,
@@ -122,16 +127,22 @@ class Subscription(Node):
         )
 
     @classmethod
-    def of(cls, row: Row) -> Subscription:
+    def of(cls, value: SubscriptionValue) -> Subscription:
+        """The subscription in its state at the request's instant."""
+        row, state = value.row, value.state
         return cls(
             id=row["id"],
-            status=SubscriptionStatus(row["status"]),
+            status=SubscriptionStatus(state.status),
             quantity=row["quantity"],
-            current_period_start=row["current_period_start"],
-            current_period_end=row["current_period_end"],
-            cancel_at_period_end=row["cancel_at_period_end"],
+            current_period_start=state.period_start,
+            current_period_end=state.period_end,
+            cancel_at_period_end=state.cancel_at_period_end,
             canceled_at=row["canceled_at"],
             trial_end=row["trial_end"],
             created_at=row["created_at"],
-            row=row,
+            value=value,
         )
+
+    @classmethod
+    def of_row(cls, row: Row, now: datetime) -> Subscription:
+        return cls.of(subscriptions.subscription_value(row, now))

@@ -11,7 +11,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,14 @@ from auth.scopes import ALL_SCOPES
 from auth.tokens import mint
 from gateway import migrate
 from gateway.app import create_app
+from gateway.clock import Clock, FixedClock
 from gateway.settings import DEV_SECRET, load
 
 SEED_AS_OF = datetime(2026, 11, 15, tzinfo=UTC)
 SEED_ACCOUNTS = 50
+# Time-dependent tests run at the seed's date and well after it, with no engine run
+# in between: reads must derive the current period from the clock, whatever the date.
+LATER_DAYS = (0, 40, 400)
 
 
 @pytest.fixture(scope="session")
@@ -124,10 +128,25 @@ async def scratch_pool(scratch_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
+@pytest.fixture(scope="session")
+def clock() -> FixedClock:
+    """The billing clock of every app the tests serve: pinned, at the seed's date."""
+    return FixedClock(SEED_AS_OF)
+
+
+@pytest.fixture(params=LATER_DAYS, ids=[f"seed+{d}d" for d in LATER_DAYS])
+def instant(request: pytest.FixtureRequest, clock: FixedClock) -> Iterator[datetime]:
+    """Runs the test at the seed's date, then 40 and 400 days later (the clock pinned)."""
+    at = SEED_AS_OF + timedelta(days=request.param)
+    clock.set(at)
+    yield at
+    clock.set(SEED_AS_OF)
+
+
 @asynccontextmanager
-async def serving(database: str) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(database: str, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
     """The ASGI app over `database`, under its lifespan, with an HTTP client on it."""
-    application = create_app(load({"DATABASE_URL": database, "BILLING_ENV": "dev"}))
+    application = create_app(load({"DATABASE_URL": database, "BILLING_ENV": "dev"}), clock)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
@@ -136,8 +155,8 @@ async def serving(database: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(database_url) as c:
+async def client(database_url: str, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(database_url, clock) as c:
         yield c
 
 
@@ -147,8 +166,10 @@ def app(client: httpx.AsyncClient) -> Any:
 
 
 @pytest.fixture(scope="session")
-async def scratch_client(scratch_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(scratch_url) as c:
+async def scratch_client(
+    scratch_url: str, clock: FixedClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(scratch_url, clock) as c:
         yield c
 
 

@@ -16,14 +16,15 @@ query($id: ID!, $key: String!) { account(id: $id) {
   entitlement(feature: $key) { feature { key kind meter { key } } enabled limit used remaining resetsAt source expiresAt }
   entitlements { feature { key } source } } }"""
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 
-
-async def pro_with_extra_rules(conn: asyncpg.Connection, status: str = "ACTIVE") -> tuple[str, str]:
+async def pro_with_extra_rules(
+    conn: asyncpg.Connection, now: datetime, status: str = "ACTIVE"
+) -> tuple[str, str]:
+    """Pro with the Extra rules add-on, in a period [now − 5 days, now + 25 days)."""
     account = await builders.account(conn)
     sub = await builders.subscription(
-        conn, account, "pro_monthly_usd", start=NOW - timedelta(days=5),
-        end=NOW + timedelta(days=25), addons=["addon_extra_rules_usd"], status=status,
+        conn, account, "pro_monthly_usd", start=now - timedelta(days=5),
+        end=now + timedelta(days=25), addons=["addon_extra_rules_usd"], status=status,
     )  # fmt: skip
     return account, sub
 
@@ -37,9 +38,11 @@ async def ask(gql: Gql, account: str, key: str) -> dict[str, object]:
     return result
 
 
-async def test_plan_and_add_on_limits_add_up(scratch_gql: Gql, scratch_pool: asyncpg.Pool) -> None:
+async def test_plan_and_add_on_limits_add_up(
+    scratch_gql: Gql, scratch_pool: asyncpg.Pool, instant: datetime
+) -> None:
     async with scratch_pool.acquire() as conn:
-        account, _ = await pro_with_extra_rules(conn)
+        account, _ = await pro_with_extra_rules(conn, instant)
 
     rules = await ask(scratch_gql, account, "waf.custom_rules")
 
@@ -47,18 +50,18 @@ async def test_plan_and_add_on_limits_add_up(scratch_gql: Gql, scratch_pool: asy
 
 
 async def test_unexpired_grant_replaces_the_plans_then_lapses(
-    scratch_gql: Gql, scratch_pool: asyncpg.Pool
+    scratch_gql: Gql, scratch_pool: asyncpg.Pool, instant: datetime
 ) -> None:
     async with scratch_pool.acquire() as conn:
-        granted, _ = await pro_with_extra_rules(conn)
+        granted, _ = await pro_with_extra_rules(conn, instant)
         await builders.grant(
             conn, granted, "waf.custom_rules", limit="100",
-            expires_at=datetime(2099, 1, 1, tzinfo=UTC), created_at=NOW - timedelta(days=1),
+            expires_at=datetime(2099, 1, 1, tzinfo=UTC), created_at=instant - timedelta(days=1),
         )  # fmt: skip
-        lapsed, _ = await pro_with_extra_rules(conn)
+        lapsed, _ = await pro_with_extra_rules(conn, instant)
         await builders.grant(
             conn, lapsed, "waf.custom_rules", limit="100",
-            expires_at=NOW - timedelta(hours=1), created_at=NOW - timedelta(days=30),
+            expires_at=instant - timedelta(hours=1), created_at=instant - timedelta(days=30),
         )  # fmt: skip
 
     active = await ask(scratch_gql, granted, "waf.custom_rules")
@@ -73,14 +76,14 @@ async def test_unexpired_grant_replaces_the_plans_then_lapses(
 
 
 async def test_quota_reports_use_in_the_current_period(
-    scratch_gql: Gql, scratch_pool: asyncpg.Pool
+    scratch_gql: Gql, scratch_pool: asyncpg.Pool, instant: datetime
 ) -> None:
     async with scratch_pool.acquire() as conn:
-        account, _ = await pro_with_extra_rules(conn)
+        account, _ = await pro_with_extra_rules(conn, instant)
         await builders.usage(conn, account, "requests", [
-            ("60000000", NOW - timedelta(days=1)),
-            ("50000000", NOW - timedelta(hours=2)),
-            ("999", NOW - timedelta(days=6)),  # before the period: not counted
+            ("60000000", instant - timedelta(days=1)),
+            ("50000000", instant - timedelta(hours=2)),
+            ("999", instant - timedelta(days=6)),  # before the period: not counted
         ])  # fmt: skip
 
     quota = await ask(scratch_gql, account, "requests.monthly")
@@ -88,7 +91,7 @@ async def test_quota_reports_use_in_the_current_period(
     assert quota["limit"] == "100000000"
     assert quota["used"] == "110000000"
     assert quota["remaining"] == "0"  # max(limit − used, 0)
-    assert quota["resetsAt"] == (NOW + timedelta(days=25)).isoformat().replace("+00:00", "Z")
+    assert quota["resetsAt"] == (instant + timedelta(days=25)).isoformat().replace("+00:00", "Z")
     assert quota["feature"] == {
         "key": "requests.monthly",
         "kind": "QUOTA",
@@ -97,10 +100,10 @@ async def test_quota_reports_use_in_the_current_period(
 
 
 async def test_paused_subscriptions_grant_nothing(
-    scratch_gql: Gql, scratch_pool: asyncpg.Pool
+    scratch_gql: Gql, scratch_pool: asyncpg.Pool, instant: datetime
 ) -> None:
     async with scratch_pool.acquire() as conn:
-        account, _ = await pro_with_extra_rules(conn, status="PAUSED")
+        account, _ = await pro_with_extra_rules(conn, instant, status="PAUSED")
 
     body = (
         await scratch_gql(
@@ -116,13 +119,13 @@ async def test_paused_subscriptions_grant_nothing(
 
 
 async def test_unlimited_wins_and_booleans_are_any(
-    scratch_gql: Gql, scratch_pool: asyncpg.Pool
+    scratch_gql: Gql, scratch_pool: asyncpg.Pool, instant: datetime
 ) -> None:
     async with scratch_pool.acquire() as conn:
         account = await builders.account(conn)
         for code in ("pro_monthly_usd", "business_monthly_usd"):
             await builders.subscription(
-                conn, account, code, start=NOW - timedelta(days=1), end=NOW + timedelta(days=29)
+                conn, account, code, start=instant - timedelta(days=1), end=instant + timedelta(days=29)
             )
 
     seats = await ask(scratch_gql, account, "team.seats")  # Pro 10 + Business unlimited

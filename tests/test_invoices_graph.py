@@ -56,10 +56,10 @@ async def test_every_seeded_invoice_obeys_the_money_identities(gql: Gql) -> None
 
 
 @pytest.fixture
-async def pro_account(scratch_pool: asyncpg.Pool) -> str:
+async def pro_account(scratch_pool: asyncpg.Pool, instant: datetime) -> str:
     """DOMAIN.md's example: Pro at 20.00 with the Extra rules add-on, 73,456,789
     requests in the current period, tax 20 %."""
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = instant
     async with scratch_pool.acquire() as conn:
         account = await builders.account(conn, tax_rate="0.2")
         await builders.subscription(
@@ -96,9 +96,9 @@ async def test_upcoming_invoice_prices_domain_example(scratch_gql: Gql, pro_acco
 
 
 async def test_upcoming_invoice_of_a_canceled_only_account_is_null(
-    scratch_gql: Gql, scratch_pool: asyncpg.Pool
+    scratch_gql: Gql, scratch_pool: asyncpg.Pool, instant: datetime
 ) -> None:
-    now = datetime.now(UTC)
+    now = instant
     async with scratch_pool.acquire() as conn:
         account = await builders.account(conn)
         await builders.subscription(

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from conftest import SEED_ACCOUNTS, make_token
+from conftest import SEED_ACCOUNTS, SEED_AS_OF, make_token
 
 from auth.scopes import ALL_SCOPES
 from loaders import Loaders
@@ -426,7 +426,7 @@ async def test_loaders_read_nothing_outside_their_reach(
 ) -> None:
     """A resolver that forgot a check would still read nothing: the SQL carries reach."""
     usage_key = (t.b, t.b_meter, t.b_usage_from, t.b_usage_to)
-    sub_page = (t.b, PageArgs(first=10, filters=(None,)))
+    sub_page = (t.b, PageArgs(first=10, filters=(None, SEED_AS_OF)))
     invoice_page = (t.b, PageArgs(first=10, filters=(None, None, None)))
 
     async def read(reach: Reach) -> dict[str, Any]:
@@ -439,6 +439,7 @@ async def test_loaders_read_nothing_outside_their_reach(
                 "subscription": await loaders.subscription.load(t.b_subscription),
                 "item": await loaders.item.load(t.b_item),
                 "items": await loaders.items.load(t.b_subscription),
+                "live_subscriptions": await loaders.live_subscriptions.load(t.b),
                 "invoice": await loaders.invoice.load(t.b_invoice),
                 "line": await loaders.line.load(t.b_line),
                 "subscription_page": await loaders.subscription_page.load(sub_page),
@@ -467,6 +468,7 @@ async def test_loaders_read_nothing_outside_their_reach(
         "subscription": None,
         "item": None,
         "items": [],
+        "live_subscriptions": [],
         "invoice": None,
         "line": None,
         "subscription_page": [],

@@ -191,11 +191,11 @@ async def test_seeding_a_database_that_has_accounts_is_refused(conn: asyncpg.Con
     assert await conn.fetchval("SELECT count(*) FROM accounts") == before
 
 
-async def test_seed_with_the_default_as_of_fills_a_fresh_database(fresh_database: str) -> None:
+async def test_seed_fills_a_fresh_database_and_makes_its_partitions(fresh_database: str) -> None:
     await migrate.migrate(fresh_database)
     connection = await asyncpg.connect(fresh_database)
     try:
-        summary = await seed(connection, accounts=2, seed=7)
+        summary = await seed(connection, accounts=2, seed=7, as_of=SEED_AS_OF)
         counts = {
             table: await connection.fetchval(f"SELECT count(*) FROM {table}")
             for table in summary.counts

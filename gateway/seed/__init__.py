@@ -28,11 +28,12 @@ from __future__ import annotations
 from gateway.seed.catalog import Catalog, Meter, Plan, UsagePrice, build_catalog
 from gateway.seed.dataset import SeedData, build_seed_data
 from gateway.seed.ids import make_id
-from gateway.seed.invoices import Invoice, Line, service_lines, single_line, usage_lines
+from gateway.seed.invoices import Invoice, service_lines, usage_lines
 from gateway.seed.rows import catalog_rows
 from gateway.seed.tables import COLUMNS, Row
 from gateway.seed.usage import USAGE_DAYS, MeterSeries, UsageProfile, generate_usage
 from gateway.seed.writer import SeedSummary, is_empty, seed
+from resolvers.billing import Line, single_line
 
 __all__ = [
     "COLUMNS",

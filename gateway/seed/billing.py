@@ -12,9 +12,10 @@ from decimal import Decimal
 from gateway.seed.accounts import FIXED_SCENARIOS, Account
 from gateway.seed.catalog import Plan
 from gateway.seed.ids import make_id
-from gateway.seed.invoices import Invoice, Line, day_label, service_lines, single_line, usage_lines
+from gateway.seed.invoices import Invoice, day_label, service_lines, usage_lines
 from gateway.seed.subscriptions import Subscription
 from gateway.seed.usage import USAGE_DAYS, MeterSeries, synthetic_usage
+from resolvers.billing import Line, single_line
 from resolvers.money import exact_product, invoice_totals, round_money
 from resolvers.periods import plan_change_lines
 
@@ -25,11 +26,14 @@ def new_invoice(
     created: datetime,
     period: tuple[datetime, datetime],
     lines: list[Line],
+    boundary: datetime | None = None,
 ) -> Invoice:
-    """A DRAFT invoice; its line ids are drawn before its own id."""
+    """A DRAFT invoice; its line ids are drawn before its own id. `boundary`: the period
+    boundary it bills at (the engine's one-invoice-per-boundary key)."""
     total = invoice_totals([ln.amount for ln in lines], a.tax_rate, a.currency).total
     line_ids = [make_id(a.rng, "il") for _ in lines]
-    return Invoice(make_id(a.rng, "inv"), subscription_id, created, period, lines, line_ids, total)
+    inv_id = make_id(a.rng, "inv")
+    return Invoice(inv_id, subscription_id, created, period, lines, line_ids, total, boundary)
 
 
 def bill(a: Account, sub: Subscription, events: Sequence[MeterSeries]) -> None:
@@ -49,7 +53,8 @@ def _bill_trial(a: Account, sub: Subscription, trial_end: datetime) -> None:
     text = f"Trial period for {sub.plan.name}"
     zero = round_money(Decimal(0), a.currency)
     line = single_line("SUBSCRIPTION", text, zero, (sub.start, trial_end))
-    sub.invoices.append(new_invoice(a, sub.id, sub.start, (sub.start, trial_end), [line]))
+    period = (sub.start, trial_end)
+    sub.invoices.append(new_invoice(a, sub.id, sub.start, period, [line], sub.start))
 
 
 def _bill_boundary(a: Account, sub: Subscription, k: int, events: Sequence[MeterSeries]) -> None:
@@ -67,7 +72,7 @@ def _bill_boundary(a: Account, sub: Subscription, k: int, events: Sequence[Meter
     if lines:
         _maybe_credit(a, lines, at)
         period = (at, end) if serving or prev is None else (prev, at)
-        sub.invoices.append(new_invoice(a, sub.id, at, period, lines))
+        sub.invoices.append(new_invoice(a, sub.id, at, period, lines, at))
 
 
 def _usage(

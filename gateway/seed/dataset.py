@@ -41,9 +41,10 @@ def build_seed_data(*, accounts: int, seed: int, as_of: datetime) -> SeedData:
     partners = partner_ids(seed)
     add_partner_rows(rows, partners, as_of)
     built = _build_accounts(accounts, seed, catalog, as_of, partners)
-    _number_invoices(built)
+    counters = _number_invoices(built)
     for account in built:
         add_account_rows(rows, account)
+    rows["invoice_number_counters"] = sorted(counters.items())
     return SeedData(rows, [a.id for a in built], partners)
 
 
@@ -77,13 +78,18 @@ def build_account(a: Account, name: str) -> AccountData:
     )
 
 
-def _number_invoices(accounts: Sequence[AccountData]) -> None:
-    """INV-<year>-<counter>: one counter across all accounts, in creation order."""
+def _number_invoices(accounts: Sequence[AccountData]) -> dict[int, int]:
+    """INV-<year>-<n>: gapless per year across all accounts, in creation order, as the
+    engine numbers them; returns the last number of each year."""
     keyed = [
         ((inv.created_at, a.index, pos), inv)
         for a in accounts
         for pos, inv in enumerate(a.invoices)
     ]
     keyed.sort(key=lambda pair: pair[0])
-    for n, (_, inv) in enumerate(keyed, start=1):
-        inv.number = f"INV-{inv.created_at.year:04d}-{n:06d}"
+    last: dict[int, int] = {}
+    for _, inv in keyed:
+        year = inv.created_at.year
+        last[year] = last.get(year, 0) + 1
+        inv.number = f"INV-{year:04d}-{last[year]:06d}"
+    return last

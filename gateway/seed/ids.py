@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import random
-from typing import Final
 
-ID_ALPHABET: Final = "abcdefghijklmnopqrstuvwxyz234567"
+from resolvers.ids import ID_BITS, format_id
 
 
 def make_id(rng: random.Random, prefix: str) -> str:
-    """`<prefix>_` + 20 lowercase base32 characters (100 bits drawn from `rng`)."""
-    bits = rng.getrandbits(100)
-    return f"{prefix}_" + "".join(ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 100, 5))
+    """An id of the gateway's format, its 100 bits drawn from `rng`."""
+    return format_id(prefix, rng.getrandbits(ID_BITS))
 
 
 def scope_key(seed: int, *scope: object) -> str:

@@ -72,7 +72,7 @@ def _invoice_rows(rows: dict[str, list[Row]], a: AccountData) -> None:
             (
                 *(inv.id, a.id, inv.subscription_id, inv.number, inv.status, a.currency),
                 *(a.tax_rate, *inv.period, inv.issued_at, inv.due_at, inv.paid_at),
-                *(t.subtotal, t.tax, t.total, t.amount_paid, inv.created_at),
+                *(t.subtotal, t.tax, t.total, t.amount_paid, inv.created_at, inv.boundary_at),
             )
         )
         rows["invoice_lines"].extend(

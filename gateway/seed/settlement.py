@@ -11,8 +11,9 @@ from typing import Final
 
 from gateway.seed.accounts import Account
 from gateway.seed.billing import new_invoice
-from gateway.seed.invoices import Invoice, single_line
+from gateway.seed.invoices import Invoice
 from gateway.seed.subscriptions import Subscription
+from resolvers.billing import single_line
 from resolvers.money import exact_product, round_money
 
 FINALIZE_AFTER: Final = timedelta(hours=1)

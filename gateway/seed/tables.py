@@ -31,7 +31,7 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
     "invoices": (
         *("id", "account_id", "subscription_id", "number", "status", "currency", "tax_rate"),
         *("period_start", "period_end", "issued_at", "due_at", "paid_at", "subtotal", "tax"),
-        *("total", "amount_paid", "created_at"),
+        *("total", "amount_paid", "created_at", "boundary_at"),
     ),
     "invoice_lines": (
         *("id", "invoice_id", "account_id", "currency", "position", "kind", "description"),
@@ -41,6 +41,7 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
         *("id", "account_id", "feature_id", "enabled", "limit_value", "expires_at"),
         "created_at",
     ),
+    "invoice_number_counters": ("year", "last_number"),
     "usage_event_keys": ("account_id", "idempotency_key", "meter_id", "quantity", "occurred_at"),
     "usage_events": (
         *("account_id", "meter_id", "quantity", "occurred_at", "idempotency_key"),

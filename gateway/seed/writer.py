@@ -4,7 +4,7 @@ transaction, by COPY in foreign-key order."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import asyncpg
@@ -13,10 +13,9 @@ from gateway.seed.clock import as_utc, midnight
 from gateway.seed.dataset import SeedData, build_seed_data
 from gateway.seed.tables import COLUMNS
 from gateway.seed.usage import USAGE_DAYS
+from resolvers import engine
 
 IS_EMPTY: Final = "SELECT NOT EXISTS (SELECT 1 FROM accounts)"
-ENSURE_PARTITIONS: Final = "SELECT ensure_usage_partitions($1, $2)"
-SET_INVOICE_NUMBER: Final = "SELECT setval('invoice_number_seq', $1)"
 COUNT_HOURLY: Final = "SELECT count(*) FROM usage_hourly"
 
 
@@ -37,16 +36,16 @@ async def seed(
     *,
     accounts: int = 50,
     seed: int = 1,
-    as_of: datetime | None = None,
+    as_of: datetime,
 ) -> SeedSummary:
     """Fill an empty, migrated database with the demo data, in one transaction.
 
-    `as_of` (default: today 00:00 UTC) is "now" for the data: live subscriptions'
-    periods contain it and the 90 days of usage events end at it.
+    `as_of` (taken to 00:00 UTC) is "now" for the data: live subscriptions' periods
+    contain it and the 90 days of usage events end at it.
     """
     if accounts < 1:
         raise ValueError("accounts must be at least 1")
-    when = midnight(datetime.now(UTC)) if as_of is None else as_utc(as_of)
+    when = midnight(as_utc(as_of))
     async with conn.transaction():
         if not await is_empty(conn):
             raise RuntimeError("the database already holds accounts; seed only fills an empty one")
@@ -59,10 +58,8 @@ async def seed(
 
 
 async def _write(conn: asyncpg.Connection, data: SeedData, when: datetime) -> None:
-    """Usage partitions for the event window and ahead, every table, the invoice counter."""
-    start, end = when - timedelta(days=USAGE_DAYS + 31), when + timedelta(days=62)
-    await conn.execute(ENSURE_PARTITIONS, start, end)
+    """Usage partitions for the event window and ahead (the engine's rule), then every table."""
+    await engine.ensure_partitions(conn, when, since=when - timedelta(days=USAGE_DAYS))
     for table, columns in COLUMNS.items():
         if data.rows[table]:
             await conn.copy_records_to_table(table, records=data.rows[table], columns=columns)
-    await conn.execute(SET_INVOICE_NUMBER, len(data.rows["invoices"]))

@@ -1,0 +1,222 @@
+"""The billing engine: moves subscriptions through time, each step exactly once.
+
+At each period boundary of a live subscription, in one transaction that holds the
+subscription's row lock: issue the invoice `resolvers.billing` composes (the same one
+the upcoming invoice showed), advance the stored period (a trial becomes ACTIVE, a
+scheduled cancel becomes CANCELED), and append the events. A unique index on
+(subscription, boundary) makes a second invoice for one boundary impossible, and a
+worker killed mid-way leaves nothing: its transaction rolls back.
+
+Lock order, the same for every writer: the subscription row, then the year's invoice
+number counter (taken when the invoice is inserted), then the account's event
+counter (taken when events are appended).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Final
+
+import asyncpg
+
+from loaders import billing as sql
+from loaders.billing import Conn
+from loaders.catalog import Catalog
+from resolvers.billing import Boundary, Line, boundary_lines, meters_billed, next_boundary
+from resolvers.ids import new_id
+from resolvers.lifecycle import Fields, State, anchor_of, boundaries_due
+from resolvers.money import Totals, invoice_totals
+from resolvers.periods import add_months, iso
+from resolvers.values import quantity
+
+ACTOR: Final = "billing-engine"
+NET_TERMS: Final = timedelta(days=14)
+PARTITION_MONTHS_AHEAD: Final = 3
+GRANT_BATCH: Final = 100
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing the engine did, for its log and metrics."""
+
+    kind: str  # renewed, trial_ended, canceled, grant_expired, partitions_created
+    account_id: str
+    object_id: str
+    detail: str
+
+
+def stored_state(row: Fields) -> State:
+    """The state the row holds (the engine works boundary by boundary from it)."""
+    return State(
+        row["status"],
+        row["current_period_start"],
+        row["current_period_end"],
+        row["cancel_at_period_end"],
+    )
+
+
+def usage_by_meter(
+    catalog: Catalog, plan_id: str, inputs: sql.BoundaryInputs
+) -> dict[str, Decimal]:
+    """The period's use of each meter the plan bills: SUM meters add, MAX meters peak."""
+    used = {}
+    for meter_id, aggregation in meters_billed(catalog, plan_id):
+        source = inputs.sums if aggregation == "SUM" else inputs.maxes
+        used[meter_id] = quantity(source.get(meter_id, Decimal(0)))
+    return used
+
+
+async def process_boundary(conn: Conn, catalog: Catalog, row: asyncpg.Record) -> Action:
+    """Issue the invoice of `row`'s next boundary and advance it; the caller holds the
+    row lock and the transaction."""
+    boundary = next_boundary(row, stored_state(row))
+    inputs = await sql.inputs(conn, row, boundary.at, boundary.usage_period)
+    usage = usage_by_meter(catalog, row["plan_id"], inputs)
+    lines = boundary_lines(catalog, row, boundary, inputs.items, usage)
+    currency = row["currency"].strip()
+    totals = invoice_totals([ln.amount for ln in lines], inputs.tax_rate, currency)
+    after = boundary.after
+    await sql.advance(
+        conn, row["id"], after.status, anchor_of(row), (after.period_start, after.period_end)
+    )
+    invoice_id = new_id("inv")
+    number = await _issue(conn, row, boundary, lines, totals, inputs.tax_rate, invoice_id)
+    kind = _transition(row, boundary)
+    await _events(conn, row, boundary, kind, invoice_id, number, totals)
+    detail = f"{number} {totals.total} {currency} for boundary {iso(boundary.at)}"
+    return Action(kind, row["account_id"], row["id"], detail)
+
+
+def _transition(row: Fields, boundary: Boundary) -> str:
+    if not boundary.renews:
+        return "canceled"
+    return "trial_ended" if row["status"] == "TRIALING" else "renewed"
+
+
+async def _issue(
+    conn: Conn,
+    row: Fields,
+    boundary: Boundary,
+    lines: list[Line],
+    totals: Totals,
+    tax_rate: Decimal,
+    invoice_id: str,
+) -> str:
+    at = boundary.at
+    # Nothing to collect: settled when issued.
+    paid_at = at if totals.total <= 0 else None
+    invoice = sql.NewInvoice(
+        id=invoice_id,
+        account_id=row["account_id"],
+        subscription_id=row["id"],
+        status="PAID" if paid_at else "OPEN",
+        currency=row["currency"].strip(),
+        tax_rate=tax_rate,
+        period=boundary.invoice_period,
+        subtotal=totals.subtotal,
+        tax=totals.tax,
+        issued_at=at,
+        due_at=at + NET_TERMS,
+        paid_at=paid_at,
+        boundary_at=at,
+    )
+    rows = [
+        (
+            *(new_id("il"), ln.kind, ln.description, ln.quantity, ln.unit_amount, ln.amount),
+            *(ln.period_start, ln.period_end, ln.meter_id),
+        )
+        for ln in lines
+    ]
+    return await sql.insert_invoice(conn, invoice, rows)
+
+
+async def _events(
+    conn: Conn,
+    row: Fields,
+    boundary: Boundary,
+    kind: str,
+    invoice_id: str,
+    number: str,
+    totals: Totals,
+) -> None:
+    after = boundary.after
+    sub_event = {
+        "subscriptionId": row["id"],
+        "status": after.status,
+        "periodStart": iso(after.period_start),
+        "periodEnd": iso(after.period_end),
+    }
+    invoice_event = {
+        "invoiceId": invoice_id,
+        "number": number,
+        "subscriptionId": row["id"],
+        "total": str(totals.total),
+        "currency": row["currency"].strip(),
+        "boundary": iso(boundary.at),
+    }
+    account, at = row["account_id"], boundary.at
+    await sql.append_event(
+        conn, account, f"subscription.{kind}", ACTOR, row["id"], json.dumps(sub_event), at
+    )
+    await sql.append_event(
+        conn, account, "invoice.issued", ACTOR, invoice_id, json.dumps(invoice_event), at
+    )
+
+
+async def catch_up(
+    conn: Conn, catalog: Catalog, subscription_id: str, now: datetime
+) -> tuple[asyncpg.Record | None, list[Action]]:
+    """Lock one subscription and process every boundary due by `now`; returns the
+    current row (None when it does not exist). Mutations call this in their own
+    transaction before they change a subscription."""
+    actions: list[Action] = []
+    row = await sql.lock_one(conn, subscription_id)
+    while row is not None and boundaries_due(row, now):
+        actions.append(await process_boundary(conn, catalog, row))
+        row = await sql.lock_one(conn, subscription_id)
+    return row, actions
+
+
+async def process_next_due(pool: asyncpg.Pool, catalog: Catalog, now: datetime) -> Action | None:
+    """Claim the earliest due boundary no other worker holds and process it, in one
+    transaction; None when nothing is due."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await sql.claim_due(conn, now)
+        return None if row is None else await process_boundary(conn, catalog, row)
+
+
+async def expire_grants(pool: asyncpg.Pool, now: datetime) -> list[Action]:
+    """Record each grant that has expired by `now`, once, with its event."""
+    async with pool.acquire() as conn, conn.transaction():
+        grants = await sql.claim_expired_grants(conn, now, GRANT_BATCH)
+        if not grants:
+            return []
+        await sql.record_expiries(conn, [g["id"] for g in grants], now)
+        for g in grants:
+            payload = {
+                "grantId": g["id"],
+                "featureId": g["feature_id"],
+                "expiresAt": iso(g["expires_at"]),
+            }
+            await sql.append_event(
+                conn,
+                g["account_id"],
+                "entitlement.expired",
+                ACTOR,
+                g["id"],
+                json.dumps(payload),
+                g["expires_at"],
+            )
+    return [Action("grant_expired", g["account_id"], g["id"], iso(g["expires_at"])) for g in grants]
+
+
+async def ensure_partitions(conn: Conn, now: datetime, since: datetime | None = None) -> int:
+    """Monthly usage partitions from last month (or `since`, for a backfill) to three
+    months ahead of `now`, and for any month whose events wait in the default
+    partition; returns how many were created. The only place partitions are made."""
+    month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    start = add_months(month, -1) if since is None else min(since, add_months(month, -1))
+    return await sql.ensure_partitions(conn, start, add_months(month, PARTITION_MONTHS_AHEAD + 1))
