@@ -25,7 +25,7 @@ import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -37,6 +37,7 @@ import httpx
 from auth.tokens import mint
 from gateway import migrate
 from gateway.app import create_app
+from gateway.clock import SystemClock
 from gateway.seed import seed
 from gateway.settings import DEV_SECRET, load
 from loaders.usage import HOURLY
@@ -317,7 +318,7 @@ async def run(args: argparse.Namespace, server_dsn: str) -> None:
     print(f"database {name}")
     try:
         await migrate.migrate(dsn)
-        end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        end = SystemClock().now().replace(hour=0, minute=0, second=0, microsecond=0)
         conn = await asyncpg.connect(dsn)
         try:
             summary = await seed(conn, accounts=5, seed=1, as_of=end)

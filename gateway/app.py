@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
@@ -47,14 +47,17 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         allow_queries_via_get=False,
         expose_statements=settings.dev,
     )
-    gate = GraphQLGate(view, settings, clock or settings.clock())
+    clock = clock or settings.clock()
+    gate = GraphQLGate(view, settings, clock)
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
         Route("/graphql", gate, methods=["GET", "POST"]),
     ]
-    return Starlette(routes=routes, lifespan=lambda app: lifespan(app, settings))
+    app = Starlette(routes=routes, lifespan=lambda app: lifespan(app, settings))
+    app.state.clock = clock
+    return app
 
 
 @asynccontextmanager
@@ -62,7 +65,7 @@ async def lifespan(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     assert settings.database_url, "serve resolves the database before the app starts"
     app.state.verifier = await _verifier(settings)
     app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
-    app.state.demo_token = await _demo_token(app.state.pool, settings) if settings.dev else None
+    app.state.demo_token = await _demo_token_minter(app.state.pool, settings)
     try:
         yield
     finally:
@@ -77,11 +80,14 @@ async def _verifier(settings: Settings) -> TokenVerifier:
     return verifier
 
 
-async def _demo_token(pool: asyncpg.Pool, settings: Settings) -> str | None:
-    account = await pool.fetchval(DEMO_ACCOUNT)
-    if account is None or settings.jwt_secret is None:
+async def _demo_token_minter(pool: asyncpg.Pool, settings: Settings) -> Callable[[], str] | None:
+    """Dev only: mints GraphiQL's token (a customer of the demo account, 24 h) each time
+    the page is served, so a page opened any day after start-up gets a live token."""
+    account = await pool.fetchval(DEMO_ACCOUNT) if settings.dev else None
+    secret = settings.jwt_secret
+    if account is None or secret is None:
         return None
-    return mint(settings.jwt_secret, role="customer", accounts=[account], ttl_seconds=86_400)
+    return lambda: mint(secret, role="customer", accounts=[account], ttl_seconds=86_400)
 
 
 async def healthz(request: Request) -> Response:

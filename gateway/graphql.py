@@ -4,6 +4,7 @@ contract error codes and the request id, and GraphiQL opens with a demo token.""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -15,9 +16,26 @@ from strawberry.types import ExecutionResult
 
 from gateway import metrics
 from gateway.errors import format_error
+from resolvers.periods import iso
 from schema.context import RequestContext
 
 HEADERS_STATE = "const [headers, setHeaders] = React.useState(parameters.headers);"
+QUERY_STATE = "parameters.q || EXAMPLE_QUERY,"
+VARIABLES_STATE = "          parameters.variables,\n"
+# What GraphiQL opens with: the demo account's dashboard over the last 30 days.
+DEMO_QUERY = """query Dashboard($from: DateTime!, $to: DateTime!) {
+  viewer { role accountCount }
+  accounts(first: 1) { nodes {
+    name
+    subscriptions { nodes { status currentPeriodEnd plan { name price { amount currency } } } }
+    invoices(first: 3) { nodes { number status total { amount currency }
+                                 lines { nodes { kind description amount { amount } } } } }
+    upcomingInvoice { issuedAt lines { description amount { amount } } total { amount } }
+    usage(meter: "requests", from: $from, to: $to) { total }
+    entitlements { feature { key } enabled limit used remaining resetsAt }
+  } }
+}
+"""
 
 
 class GatewayGraphQL(GraphQL[RequestContext, None]):
@@ -47,8 +65,9 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         return out
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        token = getattr(request.app.state, "demo_token", None)
-        html = self.graphql_ide_html
+        minter = getattr(request.app.state, "demo_token", None)
+        token = minter() if minter else None
+        html = _with_demo_query(self.graphql_ide_html, request.app.state.clock.now())
         if token:
             headers = json.dumps(json.dumps({"Authorization": f"Bearer {token}"}, indent=2))
             prefilled = HEADERS_STATE.replace(
@@ -56,3 +75,16 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             )
             html = html.replace(HEADERS_STATE, prefilled.replace("</", "<\\/"))
         return HTMLResponse(html)
+
+
+def _with_demo_query(html: str, now: datetime) -> str:
+    """The page opens on the demo query, its range the 30 days before now (billing time)."""
+    to = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    variables = json.dumps({"from": iso(to - timedelta(days=30)), "to": iso(to)}, indent=2)
+    html = html.replace(QUERY_STATE, f"parameters.q || {_js(DEMO_QUERY)},")
+    return html.replace(VARIABLES_STATE, f"          parameters.variables || {_js(variables)},\n")
+
+
+def _js(text: str) -> str:
+    """A JavaScript string literal safe inside a <script> element."""
+    return json.dumps(text).replace("</", "<\\/")

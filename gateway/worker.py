@@ -39,19 +39,20 @@ async def run_once(pool: asyncpg.Pool, clock: Clock) -> Counter[str]:
     """Catch up to the clock's now; returns how many of each action were taken."""
     now = clock.now()
     done: Counter[str] = Counter()
+    # One connection for the whole run: a pool reset per boundary would double its cost.
     async with pool.acquire() as conn:
         created = await engine.ensure_partitions(conn, now)
+        if created:
+            _record(Action("partitions_created", "-", "usage_events", f"{created} month(s)"))
+            done["partitions_created"] += created
         catalog = await read_catalog(conn.fetchrow)
-    if created:
-        _record(Action("partitions_created", "-", "usage_events", f"{created} month(s)"))
-        done["partitions_created"] += created
-    while (action := await engine.process_next_due(pool, catalog, now)) is not None:
-        _record(action)
-        done[action.kind] += 1
-    while expired := await engine.expire_grants(pool, now):
-        for action in expired:
+        while (action := await engine.process_next_due(conn, catalog, now)) is not None:
             _record(action)
             done[action.kind] += 1
+        while expired := await engine.expire_grants(conn, now):
+            for action in expired:
+                _record(action)
+                done[action.kind] += 1
     return done
 
 

@@ -63,8 +63,9 @@ WITH inv AS (
   INSERT INTO invoices (id, account_id, subscription_id, number, status, currency, tax_rate,
                         period_start, period_end, issued_at, due_at, paid_at, subtotal, tax,
                         total, amount_paid, created_at, boundary_at)
-  VALUES ($1, $2, $3, next_invoice_number($11), $4, $5, $6, $7, $8, $11, $12, $13, $9, $10,
-          $9 + $10, CASE WHEN $13::timestamptz IS NULL THEN 0 ELSE $9 + $10 END, $11, $14)
+  VALUES ($1, $2, $3, next_invoice_number($11), $4, $5, $6, $7, $8, $11, $12, $13,
+          $9::numeric, $10::numeric, $9::numeric + $10::numeric,
+          CASE WHEN $13::timestamptz IS NULL THEN 0 ELSE $9::numeric + $10::numeric END, $11, $14)
   RETURNING id, account_id, currency, number)
 , lines AS (
   INSERT INTO invoice_lines (id, invoice_id, account_id, currency, position, kind, description,
@@ -79,11 +80,9 @@ SELECT number FROM inv"""
 
 APPEND_EVENT: Final = "SELECT append_event($1, $2, $3, $4, $5::jsonb, $6)"
 
-# Usage partitions from the earliest month holding events in the default partition
-# (or $1) to $2: the only place partitions are made.
-ENSURE_PARTITIONS: Final = """
-SELECT ensure_usage_partitions(
-         least($1::timestamptz, (SELECT min(occurred_at) FROM usage_events_default)), $2)"""
+# Usage partitions from $1 (or the earliest month holding events in the default
+# partition) to $2: the only place partitions are made.
+ENSURE_PARTITIONS: Final = "SELECT ensure_usage_partitions_ahead($1, $2)"
 
 CLAIM_EXPIRED_GRANTS: Final = """
 SELECT id, account_id, feature_id, expires_at FROM entitlement_grants

@@ -36,6 +36,7 @@ ACTOR: Final = "billing-engine"
 NET_TERMS: Final = timedelta(days=14)
 PARTITION_MONTHS_AHEAD: Final = 3
 GRANT_BATCH: Final = 100
+RETRIES: Final = 3
 
 
 @dataclass(frozen=True)
@@ -180,17 +181,25 @@ async def catch_up(
     return row, actions
 
 
-async def process_next_due(pool: asyncpg.Pool, catalog: Catalog, now: datetime) -> Action | None:
+async def process_next_due(conn: Conn, catalog: Catalog, now: datetime) -> Action | None:
     """Claim the earliest due boundary no other worker holds and process it, in one
-    transaction; None when nothing is due."""
-    async with pool.acquire() as conn, conn.transaction():
-        row = await sql.claim_due(conn, now)
-        return None if row is None else await process_boundary(conn, catalog, row)
+    transaction on `conn`; None when nothing is due. A transaction PostgreSQL rolled
+    back to break a deadlock or a serialization conflict is tried again."""
+    attempt = 1
+    while True:
+        try:
+            async with conn.transaction():
+                row = await sql.claim_due(conn, now)
+                return None if row is None else await process_boundary(conn, catalog, row)
+        except asyncpg.TransactionRollbackError:
+            if attempt == RETRIES:
+                raise
+            attempt += 1
 
 
-async def expire_grants(pool: asyncpg.Pool, now: datetime) -> list[Action]:
-    """Record each grant that has expired by `now`, once, with its event."""
-    async with pool.acquire() as conn, conn.transaction():
+async def expire_grants(conn: Conn, now: datetime) -> list[Action]:
+    """Record a batch of the grants that have expired by `now`, once, with their events."""
+    async with conn.transaction():
         grants = await sql.claim_expired_grants(conn, now, GRANT_BATCH)
         if not grants:
             return []

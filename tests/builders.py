@@ -39,15 +39,19 @@ async def plan_id(conn: asyncpg.Connection, code: str) -> str:
 async def subscription(
     conn: asyncpg.Connection, account_id: str, plan_code: str, *, start: datetime,
     end: datetime, status: str = "ACTIVE", quantity: int = 1, addons: Sequence[str] = (),
+    cancel_at_period_end: bool = False,
 ) -> str:  # fmt: skip
+    """A subscription whose stored period is [start, end) and anchor `start` (a trial's
+    period is the trial: it ends at `end`)."""
     sub_id = new_id("sub")
     await conn.execute(
         "INSERT INTO subscriptions (id, account_id, currency, plan_id, status, quantity,"
         " billing_anchor, current_period_start, current_period_end, canceled_at, trial_end,"
-        " created_at) SELECT $1, a.id, a.currency, $3, $4, $5, $6, $6, $7, $8, $9, $6"
-        " FROM accounts a WHERE a.id = $2",
+        " created_at, cancel_at_period_end) SELECT $1, a.id, a.currency, $3, $4, $5, $6, $6, $7,"
+        " $8, $9, $6, $10 FROM accounts a WHERE a.id = $2",
         sub_id, account_id, await plan_id(conn, plan_code), status, quantity, start, end,
-        start if status == "CANCELED" else None, end if status == "TRIALING" else None,
+        start if status == "CANCELED" or cancel_at_period_end else None,
+        end if status == "TRIALING" else None, cancel_at_period_end,
     )  # fmt: skip
     for code in addons:
         await conn.execute(

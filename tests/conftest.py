@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -48,22 +49,22 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _with_database(dsn: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(dsn)
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="session")
 async def create_database(server_url: str) -> AsyncIterator[Callable[[], Any]]:
-    """Factory of fresh, empty databases; all are dropped at the end of the run."""
+    """Factory of fresh databases, empty or copies of another (`template`: a database
+    of this run nobody is connected to); all are dropped at the end of the run."""
     made: list[str] = []
 
-    async def create() -> str:
+    async def create(template: str | None = None) -> str:
         name = f"bg_test_{secrets.token_hex(6)}"
+        copy = "" if template is None else f' TEMPLATE "{urlsplit(template).path.lstrip("/")}"'
         conn = await asyncpg.connect(server_url)
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"{copy}')
         finally:
             await conn.close()
         made.append(name)
@@ -99,6 +100,13 @@ async def _seeded_database(create_database: Callable[[], Any]) -> str:
 @pytest.fixture(scope="session")
 async def database_url(create_database: Callable[[], Any]) -> str:
     """The run's read-only database: seeded once (accounts=50, seed=1, as_of=SEED_AS_OF)."""
+    return await _seeded_database(create_database)
+
+
+@pytest.fixture(scope="session")
+async def seeded_template(create_database: Callable[[], Any]) -> str:
+    """A seeded database nobody connects to: `create_database(seeded_template)` copies it
+    for a test that lets the billing engine write."""
     return await _seeded_database(create_database)
 
 
@@ -166,9 +174,7 @@ def app(client: httpx.AsyncClient) -> Any:
 
 
 @pytest.fixture(scope="session")
-async def scratch_client(
-    scratch_url: str, clock: FixedClock
-) -> AsyncIterator[httpx.AsyncClient]:
+async def scratch_client(scratch_url: str, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(scratch_url, clock) as c:
         yield c
 

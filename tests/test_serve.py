@@ -18,6 +18,9 @@ import httpx
 
 CLI = str(Path(sys.executable).parent / "billing-gateway")
 STARTUP_SECONDS = 120
+SEEDED = "2026-11-15T00:30:00Z"
+FORTY_DAYS_LATER = "2026-12-25T00:30:00Z"
+INVOICES = "{ accounts(first: 1) { nodes { invoices { totalCount } } } }"
 
 
 def free_port() -> int:
@@ -27,9 +30,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(data_dir: Path, port: int) -> Iterator[tuple[list[str], str]]:
+def serving(data_dir: Path, port: int, now: str) -> Iterator[tuple[list[str], str]]:
+    """`serve` on the embedded database, its billing clock starting at `now`."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
-    env |= {"BILLING_DATA_DIR": str(data_dir), "BILLING_ENV": "dev"}
+    env |= {"BILLING_DATA_DIR": str(data_dir), "BILLING_ENV": "dev", "BILLING_NOW": now}
     with subprocess.Popen(
         [CLI, "serve", "--port", str(port)],
         env=env,
@@ -85,18 +89,31 @@ def ask(port: int, token: str, query: str) -> dict[str, object]:
     return data
 
 
-def test_serve_embedded_answers_and_keeps_its_data(tmp_path: Path) -> None:
+def invoice_count(port: int, token: str) -> int:
+    data = ask(port, token, INVOICES)
+    accounts = data["accounts"]
+    assert isinstance(accounts, dict)
+    return int(accounts["nodes"][0]["invoices"]["totalCount"])
+
+
+def test_serve_embedded_answers_keeps_its_data_and_bills_on(tmp_path: Path) -> None:
     port = free_port()
     query = "{ viewer { role accountCount } }"
 
-    with serving(tmp_path, port) as (lines, token):
+    with serving(tmp_path, port, SEEDED) as (lines, token):
         first = ask(port, token, query)
         assert any(line.startswith("seeded demo data") for line in lines)
         assert f"GraphiQL: http://127.0.0.1:{port}/graphql" in lines
+        invoices_then = invoice_count(port, token)
 
-    with serving(tmp_path, port) as (lines, token_again):
+    # started again 40 days later: the data is kept, and the engine issues what fell due
+    with serving(tmp_path, port, FORTY_DAYS_LATER) as (lines, token_again):
         second = ask(port, token_again, query)
         assert not any(line.startswith("seeded demo data") for line in lines)
+        deadline = time.monotonic() + 30
+        while invoice_count(port, token_again) == invoices_then:
+            assert time.monotonic() < deadline, "the engine issued nothing in 30 s"
+            time.sleep(0.5)
 
     assert first == {"viewer": {"role": "CUSTOMER", "accountCount": 1}}
     assert second == first

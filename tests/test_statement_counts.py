@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -57,7 +58,9 @@ async def richest_account(pool: asyncpg.Pool) -> str:
     )
 
 
-async def test_dashboard_runs_at_most_15_statements(gql: Gql, seeded_pool: asyncpg.Pool) -> None:
+async def test_dashboard_runs_at_most_15_statements(
+    gql: Gql, seeded_pool: asyncpg.Pool, instant: datetime
+) -> None:
     account = await richest_account(seeded_pool)
     variables = {"id": account, "from": "2026-10-16T00:00:00Z", "to": "2026-11-15T00:00:00Z"}
 

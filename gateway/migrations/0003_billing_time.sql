@@ -96,3 +96,19 @@ LANGUAGE sql VOLATILE AS $$
     SELECT account, v.version, event_type, actor, object_id, payload, at FROM v
     RETURNING seq
 $$;
+
+-- The engine's partition step: months from `from_ts` (or the earliest month whose events
+-- wait in the default partition) to `to_ts`. The advisory lock comes before the default
+-- partition is read: ATTACH PARTITION needs that partition exclusively, so a concurrent
+-- worker must not hold even a read lock on it while waiting for ours.
+CREATE FUNCTION ensure_usage_partitions_ahead(from_ts timestamptz, to_ts timestamptz)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    earliest timestamptz;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('ensure_usage_partitions'));
+    SELECT min(occurred_at) INTO earliest FROM usage_events_default;
+    RETURN ensure_usage_partitions(least(from_ts, earliest), to_ts);
+END
+$$;

@@ -80,6 +80,17 @@ _PRO_ENTITLEMENTS: Final[Mapping[str, Ent]] = {
     "bandwidth.monthly": (True, 2_000),
     "storage.peak": (True, 250),
 }
+_BUSINESS_ENTITLEMENTS: Final[Mapping[str, Ent]] = {
+    "sso": (True, None),
+    "audit_logs": (True, None),
+    "support.priority": (True, None),
+    "waf.custom_rules": (True, 100),
+    "team.seats": (True, None),
+    "requests.monthly": (True, None),
+    "bandwidth.monthly": (True, None),
+    "storage.peak": (True, 5_000),
+}
+
 PLANS: Final = (
     PlanSpec(
         "free_monthly",
@@ -139,16 +150,7 @@ PLANS: Final = (
             UsageSpec("bandwidth_gb", "1000", ((None, _usd_eur("0.04", "0.037")),)),
             UsageSpec("storage_gb", "100", ((None, _usd_eur("0.08", "0.075")),)),
         ),
-        entitlements={
-            "sso": (True, None),
-            "audit_logs": (True, None),
-            "support.priority": (True, None),
-            "waf.custom_rules": (True, 100),
-            "team.seats": (True, None),
-            "requests.monthly": (True, None),
-            "bandwidth.monthly": (True, None),
-            "storage.peak": (True, 5_000),
-        },
+        entitlements=_BUSINESS_ENTITLEMENTS,
     ),
     PlanSpec(
         "pro_yearly",
@@ -173,5 +175,14 @@ PLANS: Final = (
         "MONTH",
         _usd_eur("49.00", "45.00"),
         entitlements={"support.priority": (True, None)},
+    ),
+    # Last, so that adding it drew no id any other plan had before.
+    PlanSpec(
+        "business_yearly",
+        "Business (annual)",
+        "BASE",
+        "YEAR",
+        _usd_eur("2000.00", "1900.00"),
+        entitlements=_BUSINESS_ENTITLEMENTS,
     ),
 )
