@@ -6,7 +6,7 @@ processes (started together) catching up `--months` months (default 13) later. C
 that every run issued the same invoices (a digest of subscription, period, total) and
 prints boundaries, wall time and boundaries per second.
 
-    .ci/dev python bench/engine_catchup.py [--accounts 1000] [--months 13] \\
+    .ci/dev python -m bench.engine_catchup [--accounts 1000] [--months 13] \\
         [--workers 1 2] [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
 
 Without --database-url (or BENCH_DATABASE_URL) it uses the embedded PostgreSQL in
@@ -24,10 +24,10 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from bench.servers import database_name, server_dsn, with_database
 from gateway import migrate
 from gateway.seed import seed
 from resolvers.periods import add_months, iso
@@ -37,10 +37,6 @@ CLI = str(Path(sys.executable).parent / "billing-gateway")
 DIGEST = """
 SELECT subscription_id, boundary_at, period_start, period_end, total FROM invoices
  WHERE boundary_at >= $1 ORDER BY subscription_id, boundary_at"""
-
-
-def with_database(dsn: str, name: str) -> str:
-    return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
 
 
 async def ensure_template(server: str, accounts: int) -> str:
@@ -69,7 +65,7 @@ async def twin(server: str, template: str, name: str) -> str:
     admin = await asyncpg.connect(server)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        source = urlsplit(template).path.lstrip("/")
+        source = database_name(template)
         await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
     finally:
         await admin.close()
@@ -101,7 +97,7 @@ def catch_up(dsn: str, workers: int, at: datetime) -> float:
 
 async def main() -> None:
     args = parse_args()
-    server = args.database_url or os.environ.get("BENCH_DATABASE_URL") or embedded_server()
+    server = server_dsn(args.database_url)
     template = await ensure_template(server, args.accounts)
     at = add_months(SEEDED, args.months) + timedelta(minutes=30)
     print(f"catching up from {iso(SEEDED)} to {iso(at)} ({args.months} months)")
@@ -119,14 +115,6 @@ async def main() -> None:
         )
     if len(seen) != 1:
         raise SystemExit("runs with different worker counts issued different invoices")
-
-
-def embedded_server() -> str:
-    from gateway import embedded
-
-    global _server  # the handle must outlive the run, or pgserver stops the server
-    _server = embedded.start(Path(".data/bench"))
-    return str(embedded.dsn(_server))
 
 
 def parse_args() -> argparse.Namespace:

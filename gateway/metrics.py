@@ -23,7 +23,7 @@ AUTH_FAILURES: Final = Counter(
 ENGINE_ACTIONS: Final = Counter(
     "billing_engine_actions_total",
     "What the billing engine did: renewed, trial_ended, canceled, grant_expired, "
-    "partitions_created",
+    "partitions_created, keys_forgotten (idempotency keys past their 7 days)",
     ["action"],
 )
 ENGINE_FAILURES: Final = Counter(

@@ -19,6 +19,7 @@ import asyncpg
 
 from gateway import metrics
 from gateway.clock import Clock
+from loaders import idempotency
 from loaders.catalog import read_catalog
 from resolvers import engine
 from resolvers.engine import Action
@@ -53,6 +54,9 @@ async def run_once(pool: asyncpg.Pool, clock: Clock) -> Counter[str]:
             for action in expired:
                 _record(action)
                 done[action.kind] += 1
+        if forgotten := await idempotency.forget_before(conn, now):
+            _record(Action("keys_forgotten", "-", "mutation_requests", f"{forgotten} key(s)"))
+            done["keys_forgotten"] += forgotten
     return done
 
 

@@ -14,6 +14,7 @@ from typing import Any, Final
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from loaders.reach import in_reach
 from loaders.subscriptions import SUBSCRIPTION_COLUMNS
 
 Row = asyncpg.Record
@@ -28,9 +29,12 @@ SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
  LIMIT 1
    FOR UPDATE OF s SKIP LOCKED"""
 
-# One subscription, waiting for its lock (a mutation brings it current before changing it).
+# One subscription in reach ($2; NULL for the engine), waiting for its lock: a mutation
+# brings it current before changing it.
 LOCK_ONE: Final = f"""
-SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s WHERE s.id = $1 FOR UPDATE OF s"""
+SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
+ WHERE s.id = $1 AND {in_reach("s.account_id", 2)}
+   FOR UPDATE OF s"""
 
 # What a boundary bills besides the catalog: the account's tax rate, the add-ons held
 # at the boundary ($2), and the usage period's [$3, $4) use of every meter.
@@ -118,15 +122,15 @@ class NewInvoice:
     issued_at: datetime
     due_at: datetime
     paid_at: datetime | None
-    boundary_at: datetime
+    boundary_at: datetime | None
 
 
 async def claim_due(conn: Conn, now: datetime) -> Row | None:
     return await conn.fetchrow(CLAIM_DUE, now)
 
 
-async def lock_one(conn: Conn, subscription_id: str) -> Row | None:
-    return await conn.fetchrow(LOCK_ONE, subscription_id)
+async def lock_one(conn: Conn, subscription_id: str, reach: list[str] | None = None) -> Row | None:
+    return await conn.fetchrow(LOCK_ONE, subscription_id, reach)
 
 
 async def inputs(

@@ -5,7 +5,8 @@ connection after every call), with a statement count for tests and metrics."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -36,6 +37,16 @@ class Db:
             conn = await self._connection()
             self.statements += 1
             await conn.executemany(sql, args, timeout=self._timeout)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PoolConnectionProxy]:
+        """The request's connection inside a transaction, for a mutation's writes. Nothing
+        else of the request runs on it meanwhile (a loader would wait for the commit)."""
+        async with self._lock:
+            conn = await self._connection()
+            self.statements += 1  # the transaction's statements are not counted one by one
+            async with conn.transaction():
+                yield conn
 
     async def _connection(self) -> PoolConnectionProxy:
         if self._conn is None:

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from loaders import Loaders
 from loaders.base import Row
+from loaders.db import Db
 from loaders.reach import Reach
 from resolvers.errors import NotFound
 
@@ -16,6 +17,12 @@ class Ctx(Protocol):
     reach: Reach
     now: datetime
     cursor_secret: bytes
+    db: Db
+
+    @property
+    def subject(self) -> str:
+        """The token's `sub`: who writes, and whom idempotency keys and quotes belong to."""
+        ...
 
 
 def found(row: Row | None) -> Row:

@@ -24,8 +24,10 @@ from decimal import Decimal
 
 from loaders.catalog import Catalog
 from resolvers.lifecycle import Fields, State, state_at
+from resolvers.money import round_money
+from resolvers.periods import prorated
 from resolvers.pricing import Tier, graduated_lines, recurring_amount
-from resolvers.values import quantity
+from resolvers.values import LineValue, money, quantity, unit_money
 
 Period = tuple[datetime, datetime]
 
@@ -61,6 +63,21 @@ class Line:
     period_start: datetime | None = None
     period_end: datetime | None = None
     meter_id: str | None = None
+
+
+def preview_line(line_id: str, ln: Line, currency: str) -> LineValue:
+    """A line not (yet) on an invoice, as the graph shows it: upcoming or quoted."""
+    return LineValue(
+        id=line_id,
+        kind=ln.kind,
+        description=ln.description,
+        quantity=quantity(ln.quantity),
+        unit_amount=unit_money(ln.unit_amount, currency),
+        amount=money(ln.amount, currency),
+        period_start=ln.period_start,
+        period_end=ln.period_end,
+        meter_id=ln.meter_id,
+    )
 
 
 def single_line(
@@ -108,6 +125,39 @@ def usage_lines(
                 Line("USAGE", text, t.quantity, t.unit_amount, t.amount, *period, p.meter_id)
             )
     return lines
+
+
+# --- proration (see docs/billing.md) -------------------------------------------
+
+
+def day_label(at: datetime) -> str:
+    return f"{at.day} {at:%b %Y}"
+
+
+def unused_time_line(charge: Recurring, period: Period, at: datetime, currency: str) -> Line:
+    """The credit (≤ 0) for `charge` from `at` to the end of `period`: quantity 1 at the
+    exactly prorated amount (DOMAIN rule: each line rounded once)."""
+    credit = prorated(charge.unit_amount, charge.quantity, *period, at, currency)
+    text = f"Unused time on {charge.name} × {charge.quantity} after {day_label(at)}"
+    amount = round_money(credit.copy_negate(), currency)
+    return single_line("PRORATION", text, amount, (at, period[1]))
+
+
+def remaining_time_line(charge: Recurring, period: Period, at: datetime, currency: str) -> Line:
+    """The charge for `charge` from `at` to the end of `period`."""
+    amount = prorated(charge.unit_amount, charge.quantity, *period, at, currency)
+    text = f"Remaining time on {charge.name} × {charge.quantity} after {day_label(at)}"
+    return single_line("PRORATION", text, amount, (at, period[1]))
+
+
+def proration_lines(
+    old: Recurring, new: Recurring, period: Period, at: datetime, currency: str
+) -> list[Line]:
+    """A change of plan at `at`: credit the old plan's unused time, charge the new one's."""
+    return [
+        unused_time_line(old, period, at, currency),
+        remaining_time_line(new, period, at, currency),
+    ]
 
 
 # --- a subscription's next boundary ------------------------------------------

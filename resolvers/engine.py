@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
@@ -25,15 +25,14 @@ import asyncpg
 from loaders import billing as sql
 from loaders.billing import Conn
 from loaders.catalog import Catalog
-from resolvers.billing import Boundary, Line, boundary_lines, meters_billed, next_boundary
-from resolvers.ids import new_id
+from resolvers.billing import Boundary, boundary_lines, meters_billed, next_boundary
+from resolvers.issuing import issue_invoice
 from resolvers.lifecycle import Fields, State, anchor_of, boundaries_due
 from resolvers.money import Totals, invoice_totals
 from resolvers.periods import add_months, iso
 from resolvers.values import quantity
 
 ACTOR: Final = "billing-engine"
-NET_TERMS: Final = timedelta(days=14)
 PARTITION_MONTHS_AHEAD: Final = 3
 GRANT_BATCH: Final = 100
 RETRIES: Final = 3
@@ -83,8 +82,18 @@ async def process_boundary(conn: Conn, catalog: Catalog, row: asyncpg.Record) ->
     await sql.advance(
         conn, row["id"], after.status, anchor_of(row), (after.period_start, after.period_end)
     )
-    invoice_id = new_id("inv")
-    number = await _issue(conn, row, boundary, lines, totals, inputs.tax_rate, invoice_id)
+    invoice_id, number = await issue_invoice(
+        conn,
+        account_id=row["account_id"],
+        subscription_id=row["id"],
+        currency=currency,
+        tax_rate=inputs.tax_rate,
+        lines=lines,
+        totals=totals,
+        issued_at=boundary.at,
+        period=boundary.invoice_period,
+        boundary_at=boundary.at,
+    )
     kind = _transition(row, boundary)
     await _events(conn, row, boundary, kind, invoice_id, number, totals)
     detail = f"{number} {totals.total} {currency} for boundary {iso(boundary.at)}"
@@ -95,43 +104,6 @@ def _transition(row: Fields, boundary: Boundary) -> str:
     if not boundary.renews:
         return "canceled"
     return "trial_ended" if row["status"] == "TRIALING" else "renewed"
-
-
-async def _issue(
-    conn: Conn,
-    row: Fields,
-    boundary: Boundary,
-    lines: list[Line],
-    totals: Totals,
-    tax_rate: Decimal,
-    invoice_id: str,
-) -> str:
-    at = boundary.at
-    # Nothing to collect: settled when issued.
-    paid_at = at if totals.total <= 0 else None
-    invoice = sql.NewInvoice(
-        id=invoice_id,
-        account_id=row["account_id"],
-        subscription_id=row["id"],
-        status="PAID" if paid_at else "OPEN",
-        currency=row["currency"].strip(),
-        tax_rate=tax_rate,
-        period=boundary.invoice_period,
-        subtotal=totals.subtotal,
-        tax=totals.tax,
-        issued_at=at,
-        due_at=at + NET_TERMS,
-        paid_at=paid_at,
-        boundary_at=at,
-    )
-    rows = [
-        (
-            *(new_id("il"), ln.kind, ln.description, ln.quantity, ln.unit_amount, ln.amount),
-            *(ln.period_start, ln.period_end, ln.meter_id),
-        )
-        for ln in lines
-    ]
-    return await sql.insert_invoice(conn, invoice, rows)
 
 
 async def _events(
@@ -168,16 +140,20 @@ async def _events(
 
 
 async def catch_up(
-    conn: Conn, catalog: Catalog, subscription_id: str, now: datetime
+    conn: Conn,
+    catalog: Catalog,
+    subscription_id: str,
+    now: datetime,
+    reach: list[str] | None = None,
 ) -> tuple[asyncpg.Record | None, list[Action]]:
-    """Lock one subscription and process every boundary due by `now`; returns the
-    current row (None when it does not exist). Mutations call this in their own
-    transaction before they change a subscription."""
+    """Lock one subscription (if in `reach`) and process every boundary due by `now`;
+    returns its current row, or None when it does not exist or is out of reach.
+    Mutations call this in their own transaction before they change a subscription."""
     actions: list[Action] = []
-    row = await sql.lock_one(conn, subscription_id)
+    row = await sql.lock_one(conn, subscription_id, reach)
     while row is not None and boundaries_due(row, now):
         actions.append(await process_boundary(conn, catalog, row))
-        row = await sql.lock_one(conn, subscription_id)
+        row = await sql.lock_one(conn, subscription_id, reach)
     return row, actions
 
 

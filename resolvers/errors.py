@@ -25,3 +25,15 @@ class NotFound(GatewayError):
 
 class BadUserInput(GatewayError):
     code = "BAD_USER_INPUT"
+
+
+class Conflict(GatewayError):
+    """A write that raced another: a key still in flight, a quote gone stale."""
+
+    code = "CONFLICT"
+
+
+class Forbidden(GatewayError):
+    """The token lacks the scope a field or mutation declares."""
+
+    code = "FORBIDDEN"

@@ -9,7 +9,7 @@ from decimal import Decimal
 from loaders.base import Row
 from loaders.catalog import Catalog
 from resolvers.base import Ctx, found
-from resolvers.billing import Line, boundary_lines, meters_billed, next_boundary
+from resolvers.billing import boundary_lines, meters_billed, next_boundary, preview_line
 from resolvers.connections import Page, make_page, page_args
 from resolvers.errors import BadUserInput
 from resolvers.money import Totals, invoice_totals
@@ -135,7 +135,7 @@ async def upcoming_invoice(
         period_start=boundary.invoice_period[0],
         period_end=boundary.invoice_period[1],
         issued_at=boundary.at,
-        lines=[_line_value(f"{stem}{n}", ln, currency) for n, ln in enumerate(lines, 1)],
+        lines=[preview_line(f"{stem}{n}", ln, currency) for n, ln in enumerate(lines, 1)],
         totals=totals,
     )
 
@@ -151,17 +151,3 @@ async def _usage(
         meter_id: quantity(total if aggregation == "SUM" else peak)
         for (meter_id, aggregation), (total, peak) in zip(meters, totals, strict=True)
     }
-
-
-def _line_value(line_id: str, ln: Line, currency: str) -> LineValue:
-    return LineValue(
-        id=line_id,
-        kind=ln.kind,
-        description=ln.description,
-        quantity=quantity(ln.quantity),
-        unit_amount=unit_money(ln.unit_amount, currency),
-        amount=money(ln.amount, currency),
-        period_start=ln.period_start,
-        period_end=ln.period_end,
-        meter_id=ln.meter_id,
-    )

@@ -70,6 +70,17 @@ def prorate(amount: Decimal, fraction: Fraction, currency: str) -> Decimal:
     return round_rational(Fraction(amount) * fraction, currency)
 
 
+def prorated(
+    unit: Decimal, quantity: int, period_start: datetime, period_end: datetime, at: datetime,
+    currency: str,
+) -> Decimal:  # fmt: skip
+    """unit × quantity for the part of [period_start, period_end) left at `at`, rounded once."""
+    if quantity < 0:
+        raise ValueError("quantity must not be negative")
+    fraction = proration_fraction(period_start, period_end, at)
+    return prorate(exact_product(unit, Decimal(quantity)), fraction, currency)
+
+
 def plan_change_lines(
     old_price: Decimal,
     new_price: Decimal,
@@ -80,10 +91,7 @@ def plan_change_lines(
     currency: str,
 ) -> tuple[Decimal, Decimal]:
     """(credit for the unused old plan (<= 0), charge for the new plan for the rest)."""
-    if quantity < 0:
-        raise ValueError("quantity must not be negative")
-    fraction = proration_fraction(period_start, period_end, at)
-    credit = prorate(exact_product(old_price, Decimal(quantity)), fraction, currency)
-    charge = prorate(exact_product(new_price, Decimal(quantity)), fraction, currency)
+    credit = prorated(old_price, quantity, period_start, period_end, at, currency)
+    charge = prorated(new_price, quantity, period_start, period_end, at, currency)
     # copy_negate is exact; round_money only turns a zero credit into "0.00", not "-0.00".
     return round_money(credit.copy_negate(), currency), charge

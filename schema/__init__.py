@@ -16,7 +16,15 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from schema import accounts, catalog, nodes, viewer
+from schema import (
+    accounts,
+    catalog,
+    entitlement_mutations,
+    nodes,
+    subscription_mutations,
+    usage_mutations,
+    viewer,
+)
 from schema.limits import IntrospectionByContext
 from schema.scalars import SCALARS
 
@@ -26,11 +34,16 @@ MAX_TOKENS: Final = 5_000
 CACHE_SIZE: Final = 512
 
 Query = merge_types("Query", (viewer.Query, accounts.Query, nodes.Query, catalog.Query))
+Mutation = merge_types(
+    "Mutation",
+    (subscription_mutations.Mutation, usage_mutations.Mutation, entitlement_mutations.Mutation),
+)
 
 
 def build() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
         extensions=[
             IntrospectionByContext,

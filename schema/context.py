@@ -21,3 +21,7 @@ class RequestContext:
     now: datetime
     cursor_secret: bytes
     introspection: bool = True
+
+    @property
+    def subject(self) -> str:
+        return self.principal.subject

@@ -8,13 +8,14 @@ tests/test_field_rules.py walks the built schema and fails on any field without 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, Protocol, TypeVar, cast
 
 import strawberry
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
 from auth import scopes
+from resolvers.errors import Forbidden, GatewayError
 from schema.context import RequestContext
 
 FORBIDDEN_EXTENSIONS: Final = {"code": "FORBIDDEN"}
@@ -59,6 +60,36 @@ def resolver(rule: type[Rule], **kwargs: Any) -> Callable[[F], F]:
 
     def wrap(fn: F) -> F:
         return cast(F, field(rule, **kwargs)(fn))
+
+    return wrap
+
+
+class Refusable(Protocol):
+    """A mutation payload that can carry a refusal instead of a result."""
+
+    @classmethod
+    def refused(cls, error: GatewayError) -> Any: ...
+
+
+class RefusalPayload(PermissionExtension):
+    """A mutation's rule: without the scope, the mutation writes nothing and answers its
+    payload carrying FORBIDDEN. Nulling the field instead would null `data` (mutation
+    payloads are non-null) and hide the results of sibling mutations that did run."""
+
+    def __init__(self, rule: type[Rule], payload: type[Refusable]) -> None:
+        super().__init__(permissions=[rule()], use_directives=False)
+        self.payload = payload
+
+    def _on_unauthorized(self, permission: BasePermission) -> Any:
+        return self.payload.refused(Forbidden(permission.message or "Forbidden."))
+
+
+def mutation(rule: type[Rule], payload: type[Refusable], **kwargs: Any) -> Callable[[F], F]:
+    """A mutation with its write rule declared beside it, like `resolver`."""
+
+    def wrap(fn: F) -> F:
+        made = strawberry.mutation(extensions=[RefusalPayload(rule, payload)], **kwargs)(fn)
+        return cast(F, made)
 
     return wrap
 

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from loaders.base import Row
-from resolvers import accounts, catalog, invoices, subscriptions
+from resolvers import accounts, catalog, invoices, plan_changes, subscriptions
 from resolvers.subscriptions import SubscriptionValue
 from schema.catalog import Plan
 from schema.common import Connection, Money, Node, connection
@@ -64,12 +64,21 @@ class SubscriptionItem(Node):
         )
 
 
-@strawberry.type(description="The exact lines a plan change now would bill, as a quote.")
+@strawberry.type(
+    description="The exact lines a plan change now would bill, as a quote:"
+    " changeSubscriptionPlan(quoteId:) bills these lines and this total, or refuses."
+)
 class PlanChangePreview:
-    quote_id: strawberry.ID = field(SUBSCRIPTIONS_READ)
-    expires_at: datetime = field(SUBSCRIPTIONS_READ)
-    lines: list[InvoiceLineT] = field(SUBSCRIPTIONS_READ)
-    total: Money = field(SUBSCRIPTIONS_READ)
+    quote_id: strawberry.ID = field(
+        SUBSCRIPTIONS_READ, description="Pass to changeSubscriptionPlan to bill exactly this."
+    )
+    expires_at: datetime = field(SUBSCRIPTIONS_READ, description="15 minutes after it was quoted.")
+    lines: list[InvoiceLineT] = field(
+        SUBSCRIPTIONS_READ, description="A credit for the old plan, a charge for the new one."
+    )
+    subtotal: Money = field(SUBSCRIPTIONS_READ, description="Σ lines.")
+    tax: Money = field(SUBSCRIPTIONS_READ, description="At the account's tax rate.")
+    total: Money = field(SUBSCRIPTIONS_READ, description="subtotal + tax: what the invoice bills.")
 
 
 @strawberry.type(description="An account's subscription to a base plan.")
@@ -118,11 +127,13 @@ class Subscription(Node):
     ) -> PlanChangePreview | None:
         from schema.invoices import InvoiceLine
 
-        quote = await subscriptions.preview_plan_change(info.context, self.value, plan_id)
+        quote = await plan_changes.preview(info.context, self.value, plan_id)
         return PlanChangePreview(
             quote_id=strawberry.ID(quote.quote_id),
             expires_at=quote.expires_at,
             lines=[InvoiceLine.of(v) for v in quote.lines],
+            subtotal=Money.of(quote.subtotal),
+            tax=Money.of(quote.tax),
             total=Money.of(quote.total),
         )
 

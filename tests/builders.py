@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import asyncpg
 
+from resolvers.periods import add_months
+
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_t{secrets.token_hex(8)}"
@@ -96,3 +98,18 @@ async def usage(
             " $4::timestamptz[], $5::text[])",
             *[list(col) for col in zip(*rows, strict=True)],
         )
+
+
+async def subscribed(
+    pool: asyncpg.Pool, *, start: datetime, plan: str = "pro_monthly", currency: str = "USD",
+    tax: str = "0", status: str = "ACTIVE", addons: Sequence[str] = (), quantity: int = 1,
+) -> tuple[str, str]:  # fmt: skip
+    """A new account with one monthly subscription stored in [start, start + 1 month)."""
+    suffix = currency.lower()
+    async with pool.acquire() as conn:
+        account_id = await account(conn, currency=currency, tax_rate=tax)
+        sub_id = await subscription(
+            conn, account_id, f"{plan}_{suffix}", start=start, end=add_months(start, 1),
+            status=status, quantity=quantity, addons=[f"{a}_{suffix}" for a in addons],
+        )  # fmt: skip
+    return account_id, sub_id

@@ -151,6 +151,14 @@ def instant(request: pytest.FixtureRequest, clock: FixedClock) -> Iterator[datet
     clock.set(SEED_AS_OF)
 
 
+@pytest.fixture
+def at(clock: FixedClock) -> Iterator[FixedClock]:
+    """The apps' clock, for a test that moves it; put back after the test."""
+    before = clock.now()
+    yield clock
+    clock.set(before)
+
+
 @asynccontextmanager
 async def serving(database: str, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
     """The ASGI app over `database`, under its lifespan, with an HTTP client on it."""

@@ -280,3 +280,27 @@ async def test_each_action_is_logged_and_counted(
     lines = [r.getMessage() for r in caplog.records if r.name == "billing.engine"]
     assert len(lines) == sum(done.values()) - done["partitions_created"] + 1
     assert any(line.startswith("renewed sub_") and " USD for boundary " in line for line in lines)
+
+
+async def test_idempotency_keys_are_kept_seven_days(twin: str) -> None:
+    conn = await asyncpg.connect(twin)
+    try:
+        for key, age in (("old", timedelta(days=7, seconds=1)), ("recent", timedelta(days=6))):
+            await conn.execute(
+                "INSERT INTO mutation_requests (principal, operation, idempotency_key,"
+                " request_hash, response, created_at) VALUES ('dev:admin', 'recordUsage', $1,"
+                " 'h', '{}', $2)",
+                key,
+                LATER - age,
+            )
+        pool = await asyncpg.create_pool(twin, min_size=1, max_size=1)
+        try:
+            done = await run_once(pool, FixedClock(LATER))
+        finally:
+            await pool.close()
+        kept = await conn.fetch("SELECT idempotency_key FROM mutation_requests")
+    finally:
+        await conn.close()
+
+    assert done["keys_forgotten"] == 1
+    assert [r["idempotency_key"] for r in kept] == ["recent"]

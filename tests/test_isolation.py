@@ -480,3 +480,64 @@ async def test_loaders_read_nothing_outside_their_reach(
         "entitlement_sources": [],
         "account_count": 1,
     }
+
+
+# --- mutation inputs: another tenant's ids are as absent as missing ones ----------------
+
+MUTATIONS = {
+    "cancelSubscription": (
+        "mutation($id: ID!) { cancelSubscription(input: {id: $id}) {"
+        " userErrors { field message code } subscription { id } } }",
+        "sub_",
+    ),
+    "resumeSubscription": (
+        "mutation($id: ID!) { resumeSubscription(input: {id: $id}) {"
+        " userErrors { field message code } subscription { id } } }",
+        "sub_",
+    ),
+    "changeSubscriptionPlan": (
+        "mutation($id: ID!, $plan: ID!) { changeSubscriptionPlan(input: {id: $id, planId: $plan})"
+        " { userErrors { field message code } subscription { id } invoice { id } } }",
+        "sub_",
+    ),
+    "recordUsage": (
+        'mutation($id: ID!) { recordUsage(input: {accountId: $id, events: [{meter: "requests",'
+        ' quantity: "1", occurredAt: "2026-11-14T00:00:00Z", idempotencyKey: "iso"}]})'
+        " { recorded userErrors { field message code } account { id } } }",
+        "acct_",
+    ),
+    "grantEntitlement": (
+        'mutation($id: ID!) { grantEntitlement(input: {accountId: $id, feature: "sso"})'
+        " { userErrors { field message code } entitlement { enabled } } }",
+        "acct_",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS))
+async def test_mutation_inputs_naming_another_tenant_are_not_found_like_missing_ones(
+    client: httpx.AsyncClient, seeded_pool: asyncpg.Pool, t: Tenants, a_token: str, name: str
+) -> None:
+    document, prefix = MUTATIONS[name]
+    b_id = t.b_subscription if prefix == "sub_" else t.b
+    written = (
+        "SELECT (SELECT count(*) FROM outbox_events), (SELECT max(version) FROM subscriptions)"
+    )
+    before = tuple(await seeded_pool.fetchrow(written))
+
+    # when A's token names B's object, and an absent one of the same type
+    response = await assert_same_as_missing(
+        client,
+        document,
+        a_token,
+        {"id": b_id, "plan": t.target_plan},
+        {"id": missing(prefix), "plan": t.target_plan},
+    )
+
+    # then the payload's object is null with NOT_FOUND, and nothing was written
+    body = response.json()
+    assert body["data"][name]["userErrors"] == [
+        {"field": [], "message": NOT_FOUND_MESSAGE, "code": "NOT_FOUND"}
+    ]
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
+    assert tuple(await seeded_pool.fetchrow(written)) == before

@@ -12,12 +12,11 @@ from decimal import Decimal
 from gateway.seed.accounts import FIXED_SCENARIOS, Account
 from gateway.seed.catalog import Plan
 from gateway.seed.ids import make_id
-from gateway.seed.invoices import Invoice, day_label, service_lines, usage_lines
+from gateway.seed.invoices import Invoice, service_lines, usage_lines
 from gateway.seed.subscriptions import Subscription
 from gateway.seed.usage import USAGE_DAYS, MeterSeries, synthetic_usage
-from resolvers.billing import Line, single_line
+from resolvers.billing import Line, Recurring, day_label, proration_lines, single_line
 from resolvers.money import exact_product, invoice_totals, round_money
-from resolvers.periods import plan_change_lines
 
 
 def new_invoice(
@@ -97,21 +96,16 @@ def _bill_changes(a: Account, sub: Subscription, after: datetime, until: datetim
 def _bill_change(a: Account, sub: Subscription, at: datetime, new: Plan) -> None:
     old = sub.plan_at(at - timedelta(microseconds=1))
     k = sub.index_at(at)
-    start, end = sub.boundary(k), sub.boundary(k + 1)
+    period = (sub.boundary(k), sub.boundary(k + 1))
     q = sub.quantity
-    credit, charge = plan_change_lines(old.amount, new.amount, q, start, end, at, a.currency)
-    lines = [
-        single_line(
-            "PRORATION", f"Unused time on {old.name} × {q} after {day_label(at)}", credit, (at, end)
-        ),
-        single_line(
-            "PRORATION",
-            f"Remaining time on {new.name} × {q} after {day_label(at)}",
-            charge,
-            (at, end),
-        ),
-    ]
-    sub.invoices.append(new_invoice(a, sub.id, at, (at, end), lines))
+    lines = proration_lines(
+        Recurring(old.name, old.interval, old.amount, q),
+        Recurring(new.name, new.interval, new.amount, q),
+        period,
+        at,
+        a.currency,
+    )
+    sub.invoices.append(new_invoice(a, sub.id, at, (at, period[1]), lines))
 
 
 def _maybe_credit(a: Account, lines: list[Line], at: datetime) -> None:

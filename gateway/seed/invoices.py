@@ -16,10 +16,6 @@ from resolvers.billing import Line, Metered, Recurring, recurring_lines
 NET_TERMS: Final = timedelta(days=14)
 
 
-def day_label(at: datetime) -> str:
-    return f"{at.day} {at:%b %Y}"
-
-
 def service_lines(
     plan: Plan, quantity: int, start: datetime, end: datetime, addons: Sequence[Plan]
 ) -> list[Line]:
