@@ -26,6 +26,7 @@ from gateway.errors import error_response
 from gateway.graphql import GatewayGraphQL
 from gateway.settings import Settings
 from loaders import Loaders
+from loaders.catalog import CatalogCache
 from loaders.db import Db
 from loaders.reach import PARTNER_ACCOUNTS, Reach
 from schema import schema
@@ -65,10 +66,13 @@ async def lifespan(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     assert settings.database_url, "serve resolves the database before the app starts"
     app.state.verifier = await _verifier(settings)
     app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+    app.state.catalog = CatalogCache(settings.database_url)
+    await app.state.catalog.start()
     app.state.demo_token = await _demo_token_minter(app.state.pool, settings)
     try:
         yield
     finally:
+        await app.state.catalog.stop()
         await app.state.pool.close()
 
 
@@ -169,7 +173,7 @@ class GraphQLGate:
                 principal=principal,
                 reach=reach,
                 db=db,
-                loaders=Loaders(db, reach),
+                loaders=Loaders(db, reach, scope["app"].state.catalog),
                 request_id=request_id,
                 now=self.clock.now(),
                 cursor_secret=self.cursor_secret,

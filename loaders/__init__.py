@@ -11,9 +11,12 @@ from loaders.reach import Reach
 
 
 class Loaders:
-    def __init__(self, db: Db, reach: Reach) -> None:
+    def __init__(
+        self, db: Db, reach: Reach, catalog_cache: catalog.CatalogCache | None = None
+    ) -> None:
         self.db = db
         self.reach = reach
+        self.catalog_cache = catalog_cache
 
     async def account_count(self) -> int:
         return await accounts.account_count(self.db, self.reach)
@@ -38,7 +41,7 @@ class Loaders:
     # catalog
     @cached_property
     def catalog(self) -> catalog.CatalogLoader:
-        return catalog.CatalogLoader(self.db)
+        return catalog.CatalogLoader(self.db, self.catalog_cache)
 
     # subscriptions
     @cached_property

@@ -1,6 +1,7 @@
 """The plan catalog: plans, meters, features, usage prices with their tiers, and
-plan entitlements. It is small and public to every valid token, so a request reads
-all of it in one statement, on first use, and every lookup is served from that."""
+plan entitlements. It is small, public to every valid token and rarely changes: a
+process keeps one copy until PostgreSQL says it changed (`CatalogCache`); without a
+current copy a request reads all of it in one statement, on first use."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
+
+import asyncpg
 
 from loaders.base import Row, group
 from loaders.db import Db
@@ -53,19 +56,85 @@ class Catalog:
 
 
 class CatalogLoader:
-    """The request's one read of the catalog, shared by every resolver that asks."""
+    """The request's catalog: the process's copy when it has a current one, else one
+    read shared by every resolver of the request that asks."""
 
-    def __init__(self, db: Db) -> None:
+    def __init__(self, db: Db, cache: CatalogCache | None = None) -> None:
         self.db = db
+        self.cache = cache
         self._task: asyncio.Task[Catalog] | None = None
 
     async def get(self) -> Catalog:
+        if self.cache is not None and (cached := self.cache.current()) is not None:
+            return cached
         if self._task is None:
             self._task = asyncio.ensure_future(self._read())
         return await self._task
 
-    async def _read(self) -> Catalog:
+    async def fresh(self) -> Catalog:
+        """Read now, whatever is cached: writes decide on the catalog as committed."""
         return await read_catalog(self.db.fetchrow)
+
+    async def _read(self) -> Catalog:
+        generation = None if self.cache is None else self.cache.generation
+        catalog = await read_catalog(self.db.fetchrow)
+        if self.cache is not None and generation is not None:
+            self.cache.keep(catalog, generation)
+        return catalog
+
+
+class CatalogCache:
+    """The process's copy of the catalog, dropped whenever PostgreSQL notifies
+    `catalog_changed` (migration 0007). Without a live listening connection nothing is
+    kept, and each request reads the catalog itself."""
+
+    CHANNEL: Final = "catalog_changed"
+    RETRY_SECONDS: Final = 1.0
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._conn: asyncpg.Connection | None = None
+        self._catalog: Catalog | None = None
+        self.generation = 0  # bumped on every notification: a read older than it is stale
+        self._closing = False
+
+    def current(self) -> Catalog | None:
+        return self._catalog if self._conn is not None else None
+
+    def keep(self, catalog: Catalog, generation: int) -> None:
+        if self._conn is not None and generation == self.generation:
+            self._catalog = catalog
+
+    async def start(self) -> None:
+        try:
+            conn = await asyncpg.connect(self._dsn, timeout=5)
+            await conn.add_listener(self.CHANNEL, self._changed)
+            conn.add_termination_listener(self._lost)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            self._retry()
+            return
+        self._conn = conn
+
+    async def stop(self) -> None:
+        self._closing = True
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+    def _changed(self, *_: object) -> None:
+        self.generation += 1
+        self._catalog = None
+
+    def _lost(self, *_: object) -> None:
+        self._conn, self._catalog = None, None
+        self.generation += 1
+        self._retry()
+
+    def _retry(self) -> None:
+        if not self._closing:
+            asyncio.get_running_loop().call_later(
+                self.RETRY_SECONDS, lambda: asyncio.ensure_future(self.start())
+            )
 
 
 async def read_catalog(fetchrow: Callable[[str], Awaitable[Row | None]]) -> Catalog:

@@ -78,7 +78,8 @@ async def run(
     if key is not None and (problem := key_problem(key)):
         return Outcome(user_errors=(UserErrorValue(("idempotencyKey",), problem),))
     digest = request_hash(request)
-    catalog = await ctx.loaders.catalog.get()  # before the transaction holds the connection
+    # As committed (not the process's copy), and before the transaction holds the connection.
+    catalog = await ctx.loaders.catalog.fresh()
     async with ctx.db.transaction() as conn:
         if key is not None:
             stored = await _claim(conn, ctx.subject, operation, key)
