@@ -164,7 +164,8 @@ async def _build(conn: asyncpg.Connection, s: dict[str, Any]) -> tuple[str, str,
     anchor = end if s["status"] == "TRIALING" else s["anchor"]
     if s["behind"]:
         start, end = (add_months(anchor, k * step) for k in (s["behind"], s["behind"] + 1))
-    read_at = (start + (end - start) * s["read_at"]).replace(microsecond=0)
+    # whole seconds, floored: a fraction below 1 always reads inside the period
+    read_at = start + timedelta(seconds=int((end - start).total_seconds() * s["read_at"]))
     for meter, quantity, at in s["usage"]:
         await builders.usage(
             conn, account, meter, [(str(quantity), start + (read_at - start) * at)]
