@@ -21,6 +21,7 @@ class Db:
         self._lock = asyncio.Lock()
         self._timeout = timeout
         self.statements = 0
+        self._closed = False
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         async with self._lock:
@@ -49,11 +50,17 @@ class Db:
                 yield conn
 
     async def _connection(self) -> PoolConnectionProxy:
+        if self._closed:
+            raise asyncpg.InterfaceError("the request is over: its connection was released")
         if self._conn is None:
             self._conn = await self._pool.acquire(timeout=self._timeout)
         return self._conn
 
     async def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await self._pool.release(conn)
+        """Release the connection once the statement in flight (if any) is done; a task
+        still running after the request ended can no longer take one."""
+        async with self._lock:
+            self._closed = True
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                await self._pool.release(conn)
