@@ -16,7 +16,8 @@ class Loaders:
         self.reach = reach
 
     async def account_count(self) -> int:
-        return await accounts.account_count(self.db, self.reach)
+        """How many accounts the request reaches."""
+        return int(await self.account_page_count.load((accounts.ROOT, ())))
 
     # accounts
     @cached_property
@@ -28,7 +29,15 @@ class Loaders:
         return accounts.PartnerByIdLoader(self.db, self.reach)
 
     @cached_property
-    def account_page(self) -> accounts.AccountPageByPartnerLoader:
+    def account_page(self) -> accounts.AccountPageLoader:
+        return accounts.AccountPageLoader(self.db, self.reach)
+
+    @cached_property
+    def account_page_count(self) -> accounts.AccountCountLoader:
+        return accounts.AccountCountLoader(self.db, self.reach)
+
+    @cached_property
+    def account_page_by_partner(self) -> accounts.AccountPageByPartnerLoader:
         return accounts.AccountPageByPartnerLoader(self.db, self.reach)
 
     @cached_property

@@ -25,3 +25,9 @@ class NotFound(GatewayError):
 
 class BadUserInput(GatewayError):
     code = "BAD_USER_INPUT"
+
+
+class Forbidden(GatewayError):
+    """The token lacks the scope this read needs (the object may or may not exist)."""
+
+    code = "FORBIDDEN"

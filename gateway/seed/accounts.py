@@ -16,7 +16,7 @@ from gateway.seed.ids import make_id, scope_key, scoped_rng
 from gateway.seed.invoices import Invoice
 from gateway.seed.subscriptions import Subscription
 from gateway.seed.tables import Row
-from gateway.seed.usage import MeterSeries, UsageProfile
+from gateway.seed.usage import USAGE_DAYS, MeterSeries, UsageProfile
 
 PARTNER_NAMES: Final = (
     "Northwind Cloud Partners",
@@ -63,9 +63,16 @@ class Account:
     which everything the account owns keeps drawing from."""
 
     def __init__(
-        self, seed: int, index: int, catalog: Catalog, as_of: datetime, partners: Sequence[str]
+        self,
+        seed: int,
+        index: int,
+        catalog: Catalog,
+        as_of: datetime,
+        partners: Sequence[str],
+        usage_days: int = USAGE_DAYS,
     ) -> None:
         self.key = scope_key(seed, "account", index)
+        self.usage_days = usage_days  # raw events cover [as_of - usage_days, as_of)
         self.rng = rng = random.Random(self.key)
         self.index, self.catalog, self.as_of, self.day0 = index, catalog, as_of, midnight(as_of)
         self.id = make_id(rng, "acct")

@@ -14,7 +14,7 @@ from gateway.seed.catalog import Plan
 from gateway.seed.ids import make_id
 from gateway.seed.invoices import Invoice, day_label, service_lines, usage_lines
 from gateway.seed.subscriptions import Subscription
-from gateway.seed.usage import USAGE_DAYS, MeterSeries, synthetic_usage
+from gateway.seed.usage import MeterSeries, synthetic_usage
 from resolvers.billing import Line, single_line
 from resolvers.money import exact_product, invoice_totals, round_money
 from resolvers.periods import plan_change_lines
@@ -79,7 +79,7 @@ def _usage(
     a: Account, events: Sequence[MeterSeries], period: tuple[datetime, datetime]
 ) -> dict[str, Decimal]:
     """The events' exact aggregate inside the event window, a synthetic figure before."""
-    if period[0] >= a.as_of - timedelta(days=USAGE_DAYS):
+    if period[0] >= a.as_of - timedelta(days=a.usage_days):
         return {s.meter.key: s.aggregate(*period) for s in events}
     return {
         m.key: synthetic_usage(a.key, a.profile, m, period, a.as_of)
