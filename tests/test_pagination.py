@@ -162,9 +162,7 @@ async def test_bad_page_sizes_are_bad_user_input(gql: Gql, args: dict[str, int])
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_last_alone_is_the_end_of_the_list(
-    gql: Gql, parents: dict[str, str | None]
-) -> None:
+async def test_last_alone_is_the_end_of_the_list(gql: Gql, parents: dict[str, str | None]) -> None:
     name, parent = "Account.invoices", parents["Account.invoices"]
     everything = [e["node"]["id"] for e in (await page(gql, name, parent, first=100))["edges"]]
 
@@ -240,9 +238,7 @@ async def test_a_tampered_cursor_is_refused(gql: Gql, parents: dict[str, str | N
     raw = bytearray(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     raw[-1] ^= 1
 
-    await refused(
-        gql, "Account.invoices", account, after=base64.urlsafe_b64encode(raw).decode()
-    )
+    await refused(gql, "Account.invoices", account, after=base64.urlsafe_b64encode(raw).decode())
 
 
 async def test_a_cursor_reveals_neither_the_row_nor_its_time(
