@@ -1,4 +1,4 @@
-"""Errors a resolver raises on purpose, each carrying its contract code (§5).
+"""Errors a resolver raises on purpose, each carrying its code (docs/errors.md).
 
 Resolvers know nothing of GraphQL; the schema layer turns these into
 `extensions.code` and masks every other exception."""

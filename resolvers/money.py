@@ -1,4 +1,4 @@
-"""Money arithmetic: exact decimals, one half-even rounding per line (see DOMAIN.md)."""
+"""Money arithmetic: exact decimals, one half-even rounding per line (docs/money.md)."""
 
 from __future__ import annotations
 

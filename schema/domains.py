@@ -125,8 +125,7 @@ def _target(parent: GraphQLNamedType, name: str, field: GraphQLField) -> Domain:
 def _problems(schema: GraphQLSchema) -> Iterator[str]:
     for parent, name, field in _fields(schema):
         where = f"{parent.name}.{name}"
-        definition = field.extensions.get("strawberry-definition")
-        declared = None if definition is None else rule_of(definition.extensions)
+        declared = _declared(field)
         if parent is schema.mutation_type:
             if declared not in WRITE_RULES:
                 yield f"{where} is a write and must name the write scope of what it changes"
@@ -154,3 +153,27 @@ def _fields(schema: GraphQLSchema) -> Iterator[tuple[GraphQLNamedType, str, Grap
 
 def _name(rule: type[Rule] | None) -> str:
     return "no rule" if rule is None else rule.__name__
+
+
+def guarded_table(schema: GraphQLSchema, prefixes: dict[str, str]) -> str:
+    """The Markdown table of docs/scopes.md: each read scope, the fields it guards and
+    the ids whose node it guards (`prefixes`: id prefix → type). A test keeps the doc
+    equal to it, and prints it when they differ."""
+    rows = [
+        "| scope | guards these fields (nullable) | and `node`/`nodes` of ids |",
+        "|---|---|---|",
+    ]
+    for domain in (ACCOUNTS, SUBSCRIPTIONS, INVOICES, USAGE, ENTITLEMENTS):
+        fields = sorted(
+            f"`{parent.name}.{name}`"
+            for parent, name, field in _fields(schema)
+            if parent is not schema.mutation_type and _declared(field) is domain.rule
+        )
+        ids = [f"`{p}…`" for p, t in prefixes.items() if TYPES[t] is domain]
+        rows.append(f"| `{domain.rule.scope}` | {', '.join(fields)} | {', '.join(ids) or '—'} |")
+    return "\n".join(rows) + "\n"
+
+
+def _declared(field: GraphQLField) -> type[Rule] | None:
+    definition = field.extensions.get("strawberry-definition")
+    return None if definition is None else rule_of(definition.extensions)

@@ -213,7 +213,7 @@ async def test_the_check_finds_a_list_order_without_its_index(
         await transaction.rollback()
 
 
-def test_no_statement_a_request_runs_ors_its_reach() -> None:
+async def test_no_statement_a_request_runs_ors_its_reach() -> None:
     # `col = ANY($2) OR $2 IS NULL` keeps a generic plan off every index on col.
     for reach in (Reach.all(), Reach.only(["acct_a"])):
         for loader in every_loader(reach):

@@ -140,7 +140,7 @@ def account_created_at(a: Account, subs: Sequence[Subscription]) -> datetime:
 
 
 def grants(a: Account) -> list[Row]:
-    """Entitlement grants: DOMAIN.md's example on account 0, one in four others get one."""
+    """Entitlement grants: docs/billing.md's example on account 0, one in four others get one."""
     if a.index == 0:
         return _demo_grants(a)
     rng, feats, day0 = a.rng, a.catalog.features, a.day0
@@ -160,7 +160,8 @@ def grants(a: Account) -> list[Row]:
 
 
 def _demo_grants(a: Account) -> list[Row]:
-    """DOMAIN.md's example: 100 custom rules until a date, then 30; and an expired SSO grant."""
+    """docs/billing.md's example: 100 custom rules until a date, then 30; and an expired SSO
+    grant."""
     feats = a.catalog.features
     rules, sso = feats["waf.custom_rules"][0], feats["sso"][0]
 

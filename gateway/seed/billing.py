@@ -1,4 +1,4 @@
-"""Invoicing an account up to as_of (DOMAIN.md): at each period boundary P_k, the plan
+"""Invoicing an account up to as_of (docs/billing.md): at each period boundary P_k, the plan
 and add-ons for [P_k, P_k+1) in advance and the usage of [P_k-1, P_k) in arrears; an
 invoice of two PRORATION lines at each plan change; the odd service credit; and the
 invoices outside any subscription. Statuses are set afterwards (`settlement`)."""
