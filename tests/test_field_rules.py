@@ -1,5 +1,8 @@
-"""Acceptance 5 and 6: every field of the schema declares its rule, and a token
-without a field's scope gets that field null with FORBIDDEN, the rest unaffected."""
+"""Every field of the schema declares its rule, and the rule is the one the domains give
+it (schema/domains.py: a field entering a domain needs its read scope and is nullable);
+a schema that breaks that does not build; and a token without a field's scope gets
+that field null with FORBIDDEN, the rest unaffected (all fields at once:
+tests/test_scope_property.py)."""
 
 from __future__ import annotations
 
