@@ -43,16 +43,7 @@ query Many($first: Int!) {
 
 
 # The same lists walked backward: keyset pages from the end, one statement per batch.
-ACCOUNTS_NESTED_BACKWARD = """
-query Many($last: Int!) {
-  accounts(last: $last) {
-    nodes { id name
-      subscriptions(last: 5) { totalCount nodes { status plan { code } items { plan { code } } } }
-      invoices(last: 5) { totalCount nodes { number total { amount }
-                          lines(last: 10) { totalCount nodes { amount { amount } } } } }
-    }
-  }
-}"""
+ACCOUNTS_NESTED_BACKWARD = ACCOUNTS_NESTED.replace("first", "last")
 
 
 def statements(body: dict[str, Any]) -> int:
