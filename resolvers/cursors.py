@@ -13,6 +13,7 @@ import json
 import struct
 from collections.abc import Hashable
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
@@ -58,6 +59,7 @@ def decode(secret: bytes, bound_to: bytes, cursor: str) -> Key:
     return number, ident
 
 
+@cache
 def _cipher(secret: bytes) -> AESSIV:
     # AES-256-SIV takes a 64-byte key; one derived for cursors alone.
     return AESSIV(hmac.new(secret, b"billing-gateway cursors", hashlib.sha512).digest())
