@@ -1,4 +1,5 @@
-"""A JWKS key source for `file://` and `https://` URLs (CONTRACT §1 `BILLING_JWT_JWKS_URL`).
+"""A JWKS key source for `file://` and `https://` URLs (`BILLING_JWT_JWKS_URL`,
+docs/authentication.md).
 
 Keys are chosen by `kid` and cached. An unknown `kid` rereads the source so a rotated
 key is picked up without a restart, but at most once per `min_refresh_interval`

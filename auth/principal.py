@@ -6,7 +6,8 @@ from datetime import datetime
 
 
 class Role(enum.StrEnum):
-    """The three roles of CONTRACT §2; the value (and `str()`) is the `role` claim's text."""
+    """The three roles (docs/authentication.md); the value (and `str()`) is the `role`
+    claim's text."""
 
     CUSTOMER = "customer"
     PARTNER = "partner"

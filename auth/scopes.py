@@ -1,4 +1,4 @@
-"""The scopes a token may grant (CONTRACT §2).
+"""The scopes a token may grant (docs/scopes.md).
 
 Every schema field names one of these; a token's `scope` claim is intersected with
 `ALL_SCOPES`, so an unknown scope string can never satisfy a check by accident.

@@ -1,4 +1,4 @@
-"""Bearer token verification and minting (CONTRACT §2).
+"""Bearer token verification and minting (docs/authentication.md).
 
 The algorithm is pinned per key source *by construction*: the token's `alg` header
 only selects which source to consult, and each source accepts exactly one family:
@@ -54,7 +54,7 @@ class TokenError(Exception):
 
 @dataclass(frozen=True)
 class AuthSettings:
-    """Key sources and claim expectations (CONTRACT §1 `BILLING_JWT_*`).
+    """Key sources and claim expectations (the `BILLING_JWT_*` settings).
 
     `strict_key_length` (prod) refuses an HS256 secret shorter than 32 bytes. In
     non-strict mode a short secret works but pyjwt emits `InsecureKeyLengthWarning`

@@ -24,11 +24,12 @@ from gateway import metrics
 from gateway.clock import Clock
 from gateway.errors import error_response
 from gateway.graphql import GatewayGraphQL
-from gateway.settings import Settings
+from gateway.settings import ConfigError, Settings
 from loaders import Loaders
 from loaders.catalog import CatalogCache
 from loaders.db import Db
 from loaders.reach import PARTNER_ACCOUNTS, Reach
+from resolvers.currencies import MINOR_UNITS
 from schema import schema
 from schema.context import RequestContext
 
@@ -37,6 +38,7 @@ log = logging.getLogger("billing.app")
 READY_TIMEOUT: Final = 2.0
 MAX_AUTH_HEADER: Final = 8_192 + len("Bearer ")
 DEMO_ACCOUNT: Final = "SELECT id FROM accounts ORDER BY created_at, id LIMIT 1"
+CURRENCIES: Final = "SELECT code, minor_units FROM currencies"
 BEARER: Final = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 
@@ -66,6 +68,7 @@ async def lifespan(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     assert settings.database_url, "serve resolves the database before the app starts"
     app.state.verifier = await _verifier(settings)
     app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+    await _check_currencies(app.state.pool)
     app.state.catalog = CatalogCache(settings.database_url)
     await app.state.catalog.start()
     app.state.demo_token = await _demo_token_minter(app.state.pool, settings)
@@ -82,6 +85,18 @@ async def _verifier(settings: Settings) -> TokenVerifier:
         # Read the JWKS now so a wrong URL shows at start-up, not on the first request.
         await asyncio.to_thread(verifier.key_source.load)
     return verifier
+
+
+async def _check_currencies(pool: asyncpg.Pool) -> None:
+    """Python bills with resolvers.currencies; the database refuses any currency not in
+    its own table. Both must be the same list, or amounts could be refused or mis-rounded."""
+    rows = await pool.fetch(CURRENCIES)
+    if {r["code"]: r["minor_units"] for r in rows} != dict(MINOR_UNITS):
+        await pool.close()
+        raise ConfigError(
+            "the database's currencies differ from resolvers/currencies.py;"
+            " apply the migrations that match this version (`billing-gateway migrate`)"
+        )
 
 
 async def _demo_token_minter(pool: asyncpg.Pool, settings: Settings) -> Callable[[], str] | None:

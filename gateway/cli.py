@@ -7,9 +7,10 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from importlib import metadata
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -38,49 +39,137 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr and exit 2, like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="billing-gateway", description=__doc__)
-    sub = p.add_subparsers(required=True, metavar="COMMAND")
-    s = sub.add_parser("serve", help="run the gateway (embedded PostgreSQL without DATABASE_URL)")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--workers", type=int, default=1)
+    about = "The billing gateway: serve it, run its engine, prepare its database, mint tokens."
+    p = Parser(prog="billing-gateway", description=about, formatter_class=Help)
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = p.add_subparsers(required=True, metavar="COMMAND", parser_class=Parser)
+    _serve_parser(sub)
+    _worker_parser(sub)
+    command(sub, "migrate", cmd_migrate, "apply pending migrations to DATABASE_URL (idempotent)")
+    _seed_parser(sub)
+    _token_parser(sub)
+    command(sub, "schema", cmd_schema, "print the SDL of the whole schema")
+    return p
+
+
+class Help(argparse.RawDescriptionHelpFormatter):
+    """Each option's default beside it (when it has one); descriptions as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, [], argparse.SUPPRESS) or action.required:
+            return text
+        return f"{text} (default: {action.default})"
+
+
+def command(sub: Any, name: str, run: Callable[..., None], summary: str, details: str = "") -> Any:
+    description = f"{summary[0].upper()}{summary[1:]}.{details}"
+    c = sub.add_parser(name, help=summary, description=description, formatter_class=Help)
+    c.set_defaults(run=run)
+    return c
+
+
+def _serve_parser(sub: Any) -> None:
+    s = command(sub, "serve", cmd_serve, "run the gateway",
+                "\nWithout DATABASE_URL: an embedded PostgreSQL in BILLING_DATA_DIR, migrated,"
+                " demo data seeded once, the billing engine in-process.")  # fmt: skip
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    s.add_argument("--port", type=_port, default=8000, help="port to listen on (1-65535)")
+    s.add_argument("--workers", type=_positive, default=1, help="worker processes")
     s.add_argument(
         "--worker",
         action="store_true",
         help="also run the billing engine in this process (always on with the embedded database)",
     )
-    s.set_defaults(run=cmd_serve)
-    w = sub.add_parser("worker", help="run the billing engine against DATABASE_URL")
+
+
+def _worker_parser(sub: Any) -> None:
+    w = command(sub, "worker", cmd_worker, "run the billing engine against DATABASE_URL",
+                "\nPeriod boundaries, trial ends, scheduled cancels and grant expiries, each"
+                " exactly once however many workers run.")  # fmt: skip
     w.add_argument("--once", action="store_true", help="catch up to now, then exit 0")
-    w.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, help="seconds between runs")
-    w.set_defaults(run=cmd_worker)
-    m = sub.add_parser("migrate", help="apply pending migrations to DATABASE_URL")
-    m.set_defaults(run=cmd_migrate)
-    d = sub.add_parser("seed", help="load deterministic demo data into an empty database")
-    d.add_argument("--accounts", type=int, default=50)
-    d.add_argument("--seed", type=int, default=1)
+    w.add_argument(
+        "--interval", type=_positive_seconds, default=DEFAULT_INTERVAL, help="seconds between runs"
+    )
+
+
+def _seed_parser(sub: Any) -> None:
+    d = command(sub, "seed", cmd_seed, "load deterministic demo data into an empty database",
+                "\nSame flags, same data.")  # fmt: skip
+    d.add_argument("--accounts", type=_positive, default=50, help="how many accounts (at least 1)")
+    d.add_argument("--seed", type=int, default=1, help="the random seed")
     d.add_argument(
         "--as-of",
         type=_utc_date,
         default=None,
-        help="day the data ends (YYYY-MM-DD; default today)",
+        help="day the data ends (YYYY-MM-DD; default: today)",
     )
-    d.set_defaults(run=cmd_seed)
-    t = sub.add_parser("token", help="mint an HS256 token from BILLING_JWT_SECRET")
-    t.add_argument("--role", choices=("customer", "partner", "admin"), required=True)
-    t.add_argument("--account", action="append", default=[], help="repeatable")
-    t.add_argument("--partner")
-    t.add_argument("--scope", default=" ".join(sorted(ALL_SCOPES)))
-    t.add_argument("--ttl", type=int, default=3600, help="seconds")
-    t.set_defaults(run=cmd_token)
-    c = sub.add_parser("schema", help="print the SDL of the whole schema")
-    c.set_defaults(run=cmd_schema)
-    return p
+
+
+def _token_parser(sub: Any) -> None:
+    t = command(sub, "token", cmd_token, "mint an HS256 token from BILLING_JWT_SECRET",
+                "\nPrints the JWT alone on stdout. A customer names its accounts, a partner"
+                " its partner id, an admin neither.")  # fmt: skip
+    t.add_argument("--role", choices=("customer", "partner", "admin"), required=True, help="role")
+    t.add_argument(
+        "--account", action="append", default=[], help="a customer's account (repeatable)"
+    )
+    t.add_argument("--partner", help="a partner's id")
+    t.add_argument("--scope", default=" ".join(sorted(ALL_SCOPES)), help="space-separated scopes")
+    t.add_argument("--ttl", type=_positive, default=3600, help="seconds until it expires")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("billing-gateway")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _positive(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _int(text)
+    if not 1 <= value <= 65_535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-65535)")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def _utc_date(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -165,19 +254,37 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> None:
 
     if settings.jwt_secret is None:
         raise CliError("BILLING_JWT_SECRET is not set")
-    if args.role == "partner" and not args.partner:
-        raise CliError("--role partner needs --partner ID")
-    token = mint(
-        settings.jwt_secret,
-        role=args.role,
-        accounts=args.account,
-        partner=args.partner,
-        scopes=args.scope.split(),
-        ttl_seconds=args.ttl,
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-    )
+    scopes = args.scope.split()
+    _check_reach(args.role, args.account, args.partner)
+    unknown = sorted(set(scopes) - ALL_SCOPES)
+    if unknown:
+        raise CliError(f"unknown scope {', '.join(unknown)}; known: {' '.join(sorted(ALL_SCOPES))}")
+    try:
+        token = mint(
+            settings.jwt_secret,
+            role=args.role,
+            accounts=args.account,
+            partner=args.partner,
+            scopes=scopes,
+            ttl_seconds=args.ttl,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     print(token)
+
+
+def _check_reach(role: str, accounts: list[str], partner: str | None) -> None:
+    """Each role names its reach with its own claim, and only that one."""
+    if role == "customer" and not accounts:
+        raise CliError("--role customer needs at least one --account ID")
+    if role == "partner" and not partner:
+        raise CliError("--role partner needs --partner ID")
+    if role != "customer" and accounts:
+        raise CliError(f"--account is for --role customer, not {role}")
+    if role != "partner" and partner:
+        raise CliError(f"--partner is for --role partner, not {role}")
 
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> None:

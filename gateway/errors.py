@@ -1,4 +1,4 @@
-"""How errors leave the server (contract §5): a contract code on every error, the
+"""How errors leave the server (docs/errors.md): a contract code on every error, the
 request id on every error, and nothing internal — the log keeps the rest."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
+import asyncpg
 from graphql import GraphQLError
 from starlette.responses import JSONResponse
 
@@ -30,6 +31,11 @@ CODES: Final = frozenset(
     }
 )
 INTERNAL_MESSAGE: Final = "Internal server error."
+# Text PostgreSQL cannot store (a NUL byte, a lone surrogate) reaching a statement: the
+# client's input, never the server's fault. Arguments are checked before SQL (ids by
+# their grammar, keys against the catalog); this is the net under those checks.
+UNSTORABLE_TEXT: Final = (asyncpg.CharacterNotInRepertoireError, UnicodeEncodeError)
+UNSTORABLE_MESSAGE: Final = "Text arguments must not hold NUL characters or unpaired surrogates."
 # Messages of strawberry's limiter extensions, which report as validation errors.
 COMPLEXITY_MARKERS: Final = ("maximum operation depth", "aliases found", "maximum of")
 
@@ -52,6 +58,8 @@ def classify(error: GraphQLError, request_id: str) -> tuple[str, str]:
     if isinstance(original, GatewayError):
         # The outer message says where (which variable, which argument) as well as why.
         return original.code, error.message
+    if isinstance(original, UNSTORABLE_TEXT):
+        return "BAD_USER_INPUT", UNSTORABLE_MESSAGE
     declared = (error.extensions or {}).get("code")
     if declared in CODES:
         return str(declared), error.message

@@ -1,9 +1,13 @@
 """Versioned SQL migrations: applied in name order, one transaction each, recorded,
-and serialised by an advisory lock so replicas starting together apply each once."""
+and serialised by an advisory lock so replicas starting together apply each once.
+
+A migration's statements never change once applied; its comments may be reworded
+(they are documentation), so the recorded checksum covers the statements only."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Final
@@ -21,6 +25,20 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )"""
 APPLIED: Final = "SELECT version, checksum FROM schema_migrations"
 RECORD: Final = "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)"
+COMMENT: Final = re.compile(r"--[^\n]*")
+# Databases migrated before checksums ignored comments recorded the whole text's sha256.
+# Such a record still matches while the statements are the ones it was taken of:
+# version -> (whole-text checksum recorded then, statements checksum of that text).
+WHOLE_TEXT: Final = {
+    "0001_core": (
+        "822b7dae74aefae57beb9eec2838378023e9321abe2cfb759ecab789ca9c5d34",
+        "09417c26e120deea9570681e18c572690e1295d27ea0042e7df705f17987077c",
+    ),
+    "0002_usage": (
+        "348b4b5171ac1c1bcde144da4db98f3175ddac74cf8beecd6e5b830e32581ffc",
+        "26befb584c438dd0edfb8e7ebccdd0126734ec4af3e3f17fe02d1e8a9163ea48",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -30,7 +48,16 @@ class Migration:
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.sql.encode()).hexdigest()
+        """Of the statements: comments dropped, runs of blank space made one space."""
+        statements = " ".join(COMMENT.sub("", self.sql).split())
+        return hashlib.sha256(statements.encode()).hexdigest()
+
+    def matches(self, recorded: str) -> bool:
+        """The recorded checksum is of these statements (or of this very text)."""
+        if recorded in (self.checksum, hashlib.sha256(self.sql.encode()).hexdigest()):
+            return True
+        whole_text, statements = WHOLE_TEXT.get(self.version, ("", ""))
+        return recorded == whole_text and statements == self.checksum
 
 
 class MigrationError(Exception):
@@ -56,7 +83,7 @@ async def apply(conn: asyncpg.Connection) -> list[str]:
 
 async def _apply_one(conn: asyncpg.Connection, m: Migration, done: dict[str, str]) -> bool:
     if m.version in done:
-        if done[m.version] != m.checksum:
+        if not m.matches(done[m.version]):
             raise MigrationError(f"migration {m.version} was changed after it was applied")
         return False
     try:

@@ -1,4 +1,4 @@
-"""Configuration, read from the environment only (contract §1)."""
+"""Configuration, read from the environment only (README.md, Configuration)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ class Loaders:
         self.catalog_cache = catalog_cache
 
     async def account_count(self) -> int:
-        return await accounts.account_count(self.db, self.reach)
+        """How many accounts the request reaches."""
+        return int(await self.account_page_count.load((accounts.ROOT, ())))
 
     # accounts
     @cached_property
@@ -31,7 +32,15 @@ class Loaders:
         return accounts.PartnerByIdLoader(self.db, self.reach)
 
     @cached_property
-    def account_page(self) -> accounts.AccountPageByPartnerLoader:
+    def account_page(self) -> accounts.AccountPageLoader:
+        return accounts.AccountPageLoader(self.db, self.reach)
+
+    @cached_property
+    def account_page_count(self) -> accounts.AccountCountLoader:
+        return accounts.AccountCountLoader(self.db, self.reach)
+
+    @cached_property
+    def account_page_by_partner(self) -> accounts.AccountPageByPartnerLoader:
         return accounts.AccountPageByPartnerLoader(self.db, self.reach)
 
     @cached_property

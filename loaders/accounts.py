@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Final
 
-from loaders.base import CountLoader, PageLoader, RowByIdLoader
-from loaders.db import Db
-from loaders.reach import Reach, in_reach
+from loaders.base import CountLoader, Keyset, PageLoader, RowByIdLoader
+from loaders.reach import in_reach
 
 ACCOUNT_COLUMNS: Final = "a.id, a.name, a.currency, a.tax_rate, a.partner_id, a.created_at"
 
-ACCOUNT_COUNT: Final = f"SELECT count(*) AS n FROM accounts a WHERE {in_reach('a.id', 1)}"
+ROOT: Final = ""  # the parent key of the root list, every account in reach
 
 ACCOUNTS_BY_ID: Final = f"""
 SELECT {ACCOUNT_COLUMNS} FROM accounts a
@@ -23,26 +23,23 @@ SELECT p.id, p.name, p.created_at FROM partners p
    AND ($2::text[] IS NULL OR EXISTS (
         SELECT 1 FROM accounts a WHERE a.partner_id = p.id AND {in_reach("a.id", 2)}))"""
 
-# Root `accounts` and `Partner.accounts` share one ordering, oldest first by id.
-# Parent '' stands for the root list: every account in reach. One statement serves
-# every parent: a LATERAL subquery per parent stops after LIMIT rows on the index.
-ACCOUNT_PAGES: Final = f"""
-SELECT p.parent, x.* FROM unnest($1::text[]) AS p(parent)
-CROSS JOIN LATERAL (
-  SELECT {ACCOUNT_COLUMNS} FROM accounts a
-   WHERE (p.parent = '' OR a.partner_id = p.parent) AND {in_reach("a.id", 2)}
-     AND ($4::timestamptz IS NULL OR (a.created_at, a.id) > ($4::timestamptz, $5::text))
-   ORDER BY a.created_at, a.id LIMIT $3) x"""
+# Root `accounts` and `Partner.accounts` share one order, oldest first, each on its
+# index: (created_at, id) and (partner_id, created_at, id).
+ACCOUNT_PAGES: Final = Keyset(
+    source="accounts a",
+    columns=ACCOUNT_COLUMNS,
+    parent="true",
+    reach=in_reach("a.id", 2),
+    key="a.created_at",
+    key_type="timestamptz",
+    descending=False,
+)
+PARTNER_ACCOUNT_PAGES: Final = replace(ACCOUNT_PAGES, parent="a.partner_id = p.parent")
 
-ACCOUNT_COUNTS: Final = f"""
-SELECT p.parent, (SELECT count(*) FROM accounts a
-   WHERE (p.parent = '' OR a.partner_id = p.parent) AND {in_reach("a.id", 2)}) AS n
-  FROM unnest($1::text[]) AS p(parent)"""
-
-
-async def account_count(db: Db, reach: Reach) -> int:
-    row = await db.fetchrow(ACCOUNT_COUNT, reach.param)
-    return int(row["n"]) if row else 0
+# Every account there is: the count the triggers of migration 0005 keep, not a scan.
+EVERY_ACCOUNT_COUNT: Final = """
+SELECT p.parent, (SELECT t.n FROM account_totals t) AS n
+  FROM unnest($1::text[]) AS p(parent) WHERE $2::text[] IS NULL"""
 
 
 class AccountByIdLoader(RowByIdLoader):
@@ -53,12 +50,22 @@ class PartnerByIdLoader(RowByIdLoader):
     sql = PARTNERS_BY_ID
 
 
-class AccountPageByPartnerLoader(PageLoader):
-    """Parent '' is the root list of every account in reach."""
+class AccountPageLoader(PageLoader):
+    """The root list: every account in reach (its one parent is ROOT, '')."""
 
-    sql = ACCOUNT_PAGES
-    parent = "parent"
+    keyset = ACCOUNT_PAGES
+
+
+class AccountCountLoader(CountLoader):
+    sql = ACCOUNT_PAGES.count_sql()
+
+    def statement(self) -> str:
+        return EVERY_ACCOUNT_COUNT if self.reach.everything else self.sql
+
+
+class AccountPageByPartnerLoader(PageLoader):
+    keyset = PARTNER_ACCOUNT_PAGES
 
 
 class AccountCountByPartnerLoader(CountLoader):
-    sql = ACCOUNT_COUNTS
+    sql = PARTNER_ACCOUNT_PAGES.count_sql()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from loaders.base import CountLoader, PageLoader, RowByIdLoader
+from loaders.base import CountLoader, Keyset, PageLoader, RowByIdLoader
 from loaders.reach import in_reach
 
 INVOICE_COLUMNS: Final = """i.id, i.account_id, i.subscription_id, i.number, i.status, i.currency,
@@ -26,38 +26,33 @@ SELECT {INVOICE_COLUMNS} FROM invoices i
  WHERE i.id = ANY($1::text[]) AND {in_reach("i.account_id", 2)}"""
 
 
-def _invoice_pages(parent_column: str) -> str:
-    """Newest first; $6..$8 are INVOICE_FILTERS."""
-    return f"""
-SELECT p.parent, x.* FROM unnest($1::text[]) AS p(parent)
-CROSS JOIN LATERAL (
-  SELECT {INVOICE_COLUMNS} FROM invoices i
-   WHERE i.{parent_column} = p.parent AND {in_reach("i.account_id", 2)}
-     AND ($4::timestamptz IS NULL OR (i.created_at, i.id) < ($4::timestamptz, $5::text))
-     {INVOICE_FILTERS.format(s=6, a=7, b=8)}
-   ORDER BY i.created_at DESC, i.id DESC LIMIT $3) x"""
+# An account's invoices: the parent is the account; a subscription's: each row's account.
+_REACH: Final = {"account_id": "p.parent", "subscription_id": "i.account_id"}
 
 
-def _invoice_counts(parent_column: str) -> str:
-    return f"""
-SELECT i.{parent_column} AS parent, count(*) AS n FROM invoices i
- WHERE i.{parent_column} = ANY($1::text[]) AND {in_reach("i.account_id", 2)}
- {INVOICE_FILTERS.format(s=3, a=4, b=5)}
- GROUP BY i.{parent_column}"""
+def _invoice_pages(parent_column: str) -> Keyset:
+    """Newest first, filtered by INVOICE_FILTERS."""
+    return Keyset(
+        source="invoices i",
+        columns=INVOICE_COLUMNS,
+        parent=f"i.{parent_column} = p.parent",
+        reach=in_reach(_REACH[parent_column], 2),
+        key="i.created_at",
+        key_type="timestamptz",
+        descending=True,
+        filters=lambda n: INVOICE_FILTERS.format(s=n, a=n + 1, b=n + 2),
+    )
 
 
-LINE_PAGES: Final = f"""
-SELECT p.parent, x.* FROM unnest($1::text[]) AS p(parent)
-CROSS JOIN LATERAL (
-  SELECT {LINE_COLUMNS} FROM invoice_lines l
-   WHERE l.invoice_id = p.parent AND {in_reach("l.account_id", 2)}
-     AND ($4::integer IS NULL OR (l.position, l.id) > ($4::integer, $5::text))
-   ORDER BY l.position, l.id LIMIT $3) x"""
-
-LINE_COUNTS: Final = f"""
-SELECT l.invoice_id AS parent, count(*) AS n FROM invoice_lines l
- WHERE l.invoice_id = ANY($1::text[]) AND {in_reach("l.account_id", 2)}
- GROUP BY l.invoice_id"""
+LINE_PAGES: Final = Keyset(
+    source="invoice_lines l",
+    columns=LINE_COLUMNS,
+    parent="l.invoice_id = p.parent",
+    reach=in_reach("l.account_id", 2),
+    key="l.position",
+    key_type="integer",
+    descending=False,
+)
 
 LINES_BY_ID: Final = f"""
 SELECT {LINE_COLUMNS} FROM invoice_lines l
@@ -69,30 +64,27 @@ class InvoiceByIdLoader(RowByIdLoader):
 
 
 class InvoicePageByAccountLoader(PageLoader):
-    sql = _invoice_pages("account_id")
-    parent = "parent"
+    keyset = _invoice_pages("account_id")
 
 
 class InvoiceCountByAccountLoader(CountLoader):
-    sql = _invoice_counts("account_id")
+    sql = _invoice_pages("account_id").count_sql()
 
 
 class InvoicePageBySubscriptionLoader(PageLoader):
-    sql = _invoice_pages("subscription_id")
-    parent = "parent"
+    keyset = _invoice_pages("subscription_id")
 
 
 class InvoiceCountBySubscriptionLoader(CountLoader):
-    sql = _invoice_counts("subscription_id")
+    sql = _invoice_pages("subscription_id").count_sql()
 
 
 class LinePageByInvoiceLoader(PageLoader):
-    sql = LINE_PAGES
-    parent = "parent"
+    keyset = LINE_PAGES
 
 
 class LineCountByInvoiceLoader(CountLoader):
-    sql = LINE_COUNTS
+    sql = LINE_PAGES.count_sql()
 
 
 class LineByIdLoader(RowByIdLoader):

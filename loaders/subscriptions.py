@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from loaders.base import CountLoader, PageLoader, RowByIdLoader, RowsByParentLoader
+from loaders.base import CountLoader, Keyset, PageLoader, RowByIdLoader, RowsByParentLoader
 from loaders.reach import in_reach
 
 # `interval` (the plan's) lets a resolver derive the current period from the anchor.
@@ -24,21 +24,17 @@ STATUS_FILTER: Final = """(${s}::text[] IS NULL OR subscription_status_at(
        s.status, s.cancel_at_period_end, s.current_period_end, ${at}::timestamptz)
        = ANY(${s}::text[]))"""
 
-# Newest first. Filters $6: statuses (NULL = any), $7: the request's instant.
-SUBSCRIPTION_PAGES: Final = f"""
-SELECT p.parent, x.* FROM unnest($1::text[]) AS p(parent)
-CROSS JOIN LATERAL (
-  SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
-   WHERE s.account_id = p.parent AND {in_reach("s.account_id", 2)}
-     AND {STATUS_FILTER.format(s=6, at=7)}
-     AND ($4::timestamptz IS NULL OR (s.created_at, s.id) < ($4::timestamptz, $5::text))
-   ORDER BY s.created_at DESC, s.id DESC LIMIT $3) x"""
-
-SUBSCRIPTION_COUNTS: Final = f"""
-SELECT s.account_id AS parent, count(*) AS n FROM subscriptions s
- WHERE s.account_id = ANY($1::text[]) AND {in_reach("s.account_id", 2)}
-   AND {STATUS_FILTER.format(s=3, at=4)}
- GROUP BY s.account_id"""
+# Newest first. Filters: statuses (NULL = any), then the request's instant.
+SUBSCRIPTION_PAGES: Final = Keyset(
+    source="subscriptions s",
+    columns=SUBSCRIPTION_COLUMNS,
+    parent="s.account_id = p.parent",
+    reach=in_reach("p.parent", 2),  # the parent is the account
+    key="s.created_at",
+    key_type="timestamptz",
+    descending=True,
+    filters=lambda n: f"AND {STATUS_FILTER.format(s=n, at=n + 1)}",
+)
 
 # The subscriptions stored as live, oldest first; the resolver drops those whose
 # scheduled cancel has fallen due (the first live one is the account's primary
@@ -63,12 +59,11 @@ class SubscriptionByIdLoader(RowByIdLoader):
 
 
 class SubscriptionPageByAccountLoader(PageLoader):
-    sql = SUBSCRIPTION_PAGES
-    parent = "parent"
+    keyset = SUBSCRIPTION_PAGES
 
 
 class SubscriptionCountByAccountLoader(CountLoader):
-    sql = SUBSCRIPTION_COUNTS
+    sql = SUBSCRIPTION_PAGES.count_sql()
 
 
 class LiveSubscriptionsByAccountLoader(RowsByParentLoader):

@@ -38,9 +38,7 @@ class _UsageLoader(Loader):
 
     async def _fetch(self, keys: Sequence[UsageKey]) -> list[Row]:
         columns = list(zip(*keys, strict=True))
-        return await self.db.fetch(
-            self.sql, list(columns[0]), self.reach.param, *(list(c) for c in columns[1:])
-        )
+        return await self.fetch(self.sql, list(columns[0]), *(list(c) for c in columns[1:]))
 
 
 class HourlyUsageLoader(_UsageLoader):

@@ -1,4 +1,4 @@
-"""Usage time series: UTC buckets over an HOURLY rollup (see DOMAIN.md, "Usage")."""
+"""Usage time series: UTC buckets over an HOURLY rollup (docs/billing.md, "Usage")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Relay connection arithmetic: argument checks, keyset pages, cursors."""
+"""Relay connection arithmetic: argument checks, keyset pages both ways, cursors."""
 
 from __future__ import annotations
 
@@ -6,20 +6,37 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from loaders.base import PageArgs, Row
+from loaders.base import Key, PageArgs, Row, Window
 from resolvers import cursors
 from resolvers.errors import BadUserInput
 
-DEFAULT_FIRST: Final = 20
-MAX_FIRST: Final = 100
+DEFAULT_SIZE: Final = 20
+MAX_SIZE: Final = 100
+# The first sort column of each list's key; the second is always the id.
+KEY_COLUMNS: Final = {"Invoice.lines": "position"}
 
-# Each ordering names the sort key its cursors carry.
-SORT_KEYS: Final = {
-    "accounts": ("created_at", "id"),
-    "subscriptions": ("created_at", "id"),
-    "invoices": ("created_at", "id"),
-    "lines": ("position", "id"),
-}
+
+@dataclass(frozen=True)
+class Slice:
+    """A connection's arguments as the client gave them."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """Which list a page is of: its name (`Account.invoices`), its parent's id and the
+    filters the client chose. Cursors are bound to all three."""
+
+    name: str
+    parent: str
+    filters: tuple[Hashable, ...] = ()
+
+    def binding(self) -> bytes:
+        return cursors.binding(self.name, self.parent, self.filters)
 
 
 @dataclass(frozen=True)
@@ -32,32 +49,52 @@ class Page:
 
 
 def page_args(
-    secret: bytes,
-    ordering: str,
-    first: int | None,
-    after: str | None,
-    filters: tuple[Hashable, ...] = (),
+    secret: bytes, of: ListOf, window: Slice, extra: tuple[Hashable, ...] = ()
 ) -> PageArgs:
-    size = DEFAULT_FIRST if first is None else first
-    if size < 0 or size > MAX_FIRST:
-        raise BadUserInput(f"`first` must be between 0 and {MAX_FIRST}.")
-    key = cursors.decode(secret, ordering, after) if after is not None else None
-    return PageArgs(first=size, after=key, filters=filters)
+    """`first` (default 20) rows after `after`, or the `last` rows before `before`;
+    `extra` are SQL filters the client did not choose (the request's instant)."""
+    if window.first is not None and window.last is not None:
+        raise BadUserInput("Pass `first` or `last`, not both.")
+    backward = window.last is not None
+    size = _size("last", window.last) if backward else _size("first", window.first)
+    return PageArgs(
+        size=size,
+        backward=backward,
+        after=_key(secret, of, window.after),
+        before=_key(secret, of, window.before),
+        filters=of.filters + extra,
+    )
+
+
+def _size(name: str, value: int | None) -> int:
+    if value is None:
+        return DEFAULT_SIZE
+    if not 0 <= value <= MAX_SIZE:
+        raise BadUserInput(f"`{name}` must be between 0 and {MAX_SIZE}.")
+    return value
+
+
+def _key(secret: bytes, of: ListOf, cursor: str | None) -> Key | None:
+    return None if cursor is None else cursors.decode(secret, of.binding(), cursor)
 
 
 def make_page(
     secret: bytes,
-    ordering: str,
+    of: ListOf,
     args: PageArgs,
-    rows: Sequence[Row],
+    window: Window,
     count: Callable[[], Awaitable[int]],
 ) -> Page:
-    shown = rows[: args.first]
-    first_col, second_col = SORT_KEYS[ordering]
+    """Rows in list order with their cursors; a backward window arrives reversed."""
+    more = len(window.rows) > args.size
+    shown = list(window.rows[: args.size])
+    if args.backward:
+        shown.reverse()
+    column, bound_to = KEY_COLUMNS.get(of.name, "created_at"), of.binding()
     return Page(
         rows=shown,
-        cursors=[cursors.encode(secret, ordering, (r[first_col], r[second_col])) for r in shown],
-        has_next=len(rows) > args.first,
-        has_previous=args.after is not None,
+        cursors=[cursors.encode(secret, bound_to, (r[column], r["id"])) for r in shown],
+        has_next=window.beyond if args.backward else more,
+        has_previous=more if args.backward else window.beyond,
         count=count,
     )

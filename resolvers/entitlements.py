@@ -1,4 +1,4 @@
-"""Entitlement rules: combining plan values and applying grants (see DOMAIN.md)."""
+"""Entitlement rules: combining plan values and applying grants (docs/billing.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Errors a resolver raises on purpose, each carrying its contract code (§5).
+"""Errors a resolver raises on purpose, each carrying its code (docs/errors.md).
 
 Resolvers know nothing of GraphQL; the schema layer turns these into
 `extensions.code` and masks every other exception."""
@@ -34,6 +34,6 @@ class Conflict(GatewayError):
 
 
 class Forbidden(GatewayError):
-    """The token lacks the scope a field or mutation declares."""
+    """The token lacks the scope a field, an entry or a mutation declares."""
 
     code = "FORBIDDEN"

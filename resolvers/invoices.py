@@ -10,7 +10,7 @@ from loaders.base import Row
 from loaders.catalog import Catalog
 from resolvers.base import Ctx, found
 from resolvers.billing import boundary_lines, meters_billed, next_boundary, preview_line
-from resolvers.connections import Page, make_page, page_args
+from resolvers.connections import ListOf, Page, Slice, make_page, page_args
 from resolvers.errors import BadUserInput
 from resolvers.money import Totals, invoice_totals
 from resolvers.subscriptions import SubscriptionValue, live_subscriptions, subscription_in_account
@@ -73,38 +73,34 @@ def line_value(row: Row) -> LineValue:
 
 
 async def invoices_page(
-    ctx: Ctx,
-    parent: str,
-    by_subscription: bool,
-    first: int | None,
-    after: str | None,
-    where: InvoiceFilter = InvoiceFilter(),
+    ctx: Ctx, name: str, parent: str, window: Slice, where: InvoiceFilter = InvoiceFilter()
 ) -> Page:
+    """`Account.invoices` or `Subscription.invoices` (`name`) of `parent`, newest first."""
     if where.issued_after and where.issued_before and where.issued_after >= where.issued_before:
         raise BadUserInput("`issuedAfter` must be before `issuedBefore`.")
-    args = page_args(ctx.cursor_secret, "invoices", first, after, where.params())
-    pages = (
-        ctx.loaders.invoice_page_by_subscription if by_subscription else ctx.loaders.invoice_page
-    )
-    counts = (
-        ctx.loaders.invoice_count_by_subscription if by_subscription else ctx.loaders.invoice_count
-    )
-    rows = await pages.load((parent, args))
+    of = ListOf(name, parent, where.params())
+    args = page_args(ctx.cursor_secret, of, window)
+    by_subscription = of.name == "Subscription.invoices"
+    loaders = ctx.loaders
+    pages = loaders.invoice_page_by_subscription if by_subscription else loaders.invoice_page
+    counts = loaders.invoice_count_by_subscription if by_subscription else loaders.invoice_count
+    rows = await pages.load((of.parent, args))
 
     async def count() -> int:
-        return int(await counts.load((parent, args.filters)))
+        return int(await counts.load((of.parent, args.filters)))
 
-    return make_page(ctx.cursor_secret, "invoices", args, rows, count)
+    return make_page(ctx.cursor_secret, of, args, rows, count)
 
 
-async def lines_page(ctx: Ctx, invoice_id: str, first: int | None, after: str | None) -> Page:
-    args = page_args(ctx.cursor_secret, "lines", first, after)
+async def lines_page(ctx: Ctx, invoice_id: str, window: Slice) -> Page:
+    of = ListOf("Invoice.lines", invoice_id)
+    args = page_args(ctx.cursor_secret, of, window)
     rows = await ctx.loaders.line_page.load((invoice_id, args))
 
     async def count() -> int:
         return int(await ctx.loaders.line_count.load((invoice_id, ())))
 
-    return make_page(ctx.cursor_secret, "lines", args, rows, count)
+    return make_page(ctx.cursor_secret, of, args, rows, count)
 
 
 async def upcoming_invoice(

@@ -1,9 +1,9 @@
-"""Money arithmetic: exact decimals, one half-even rounding per line (see DOMAIN.md)."""
+"""Money arithmetic: exact decimals, one half-even rounding per line (docs/money.md)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import (
     MAX_EMAX,
@@ -20,20 +20,7 @@ from decimal import (
 from fractions import Fraction
 from typing import Final
 
-# ISO 4217 minor units (number of digits after the decimal point).
-MINOR_UNITS: Final[Mapping[str, int]] = {
-    **dict.fromkeys(
-        ("USD", "EUR", "GBP", "CHF", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK"),
-        2,
-    ),
-    **dict.fromkeys(
-        ("HUF", "BRL", "INR", "MXN", "CNY", "HKD", "SGD", "ZAR", "TRY", "ILS", "THB", "MYR"),
-        2,
-    ),
-    **dict.fromkeys(("PHP", "IDR", "RON", "BGN", "AED", "SAR"), 2),
-    **dict.fromkeys(("JPY", "KRW", "CLP", "ISK", "VND", "UGX", "XAF", "XOF"), 0),
-    **dict.fromkeys(("BHD", "KWD", "OMR", "JOD", "TND", "LYD", "IQD"), 3),
-}
+from resolvers.currencies import MINOR_UNITS
 
 # Additions and multiplications of finite decimals are exact at MAX_PREC; trapping
 # Inexact turns any accidental rounding (or a division slipping in) into an error
@@ -52,7 +39,8 @@ _ROUNDING: Final = Context(
 
 
 def minor_unit(currency: str) -> int:
-    """Digits after the point for `currency`; unknown codes are an error, not a guess."""
+    """Digits after the point for `currency` (resolvers.currencies); unknown codes are an
+    error, not a guess (the database refuses them on write)."""
     try:
         return MINOR_UNITS[currency]
     except KeyError:

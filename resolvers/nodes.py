@@ -13,23 +13,38 @@ from resolvers.errors import NotFound
 # A row, or a value made from it (a subscription carries its state at `now`).
 Fetch = Callable[[Ctx, str], Awaitable[Any]]
 
-BY_PREFIX: Final[dict[str, tuple[str, Fetch]]] = {
-    "acct_": ("Account", accounts.account),
-    "ptr_": ("Partner", accounts.partner),
-    "plan_": ("Plan", catalog.plan),
-    "sub_": ("Subscription", subscriptions.subscription),
-    "si_": ("SubscriptionItem", subscriptions.item),
-    "inv_": ("Invoice", invoices.invoice),
-    "il_": ("InvoiceLine", invoices.line),
-    "mtr_": ("Meter", catalog.meter),
-    "feat_": ("Feature", catalog.feature),
+PREFIXES: Final[dict[str, str]] = {
+    "acct_": "Account",
+    "ptr_": "Partner",
+    "plan_": "Plan",
+    "sub_": "Subscription",
+    "si_": "SubscriptionItem",
+    "inv_": "Invoice",
+    "il_": "InvoiceLine",
+    "mtr_": "Meter",
+    "feat_": "Feature",
+}
+FETCH: Final[dict[str, Fetch]] = {
+    "Account": accounts.account,
+    "Partner": accounts.partner,
+    "Plan": catalog.plan,
+    "Subscription": subscriptions.subscription,
+    "SubscriptionItem": subscriptions.item,
+    "Invoice": invoices.invoice,
+    "InvoiceLine": invoices.line,
+    "Meter": catalog.meter,
+    "Feature": catalog.feature,
 }
 MAX_IDS: Final = 100
 
 
-async def node(ctx: Ctx, node_id: str) -> tuple[str, Any]:
-    prefix = node_id.split("_", 1)[0] + "_"
-    if prefix not in BY_PREFIX:
+def type_of(node_id: str) -> str:
+    """The type an id's prefix names; NOT_FOUND for any other id."""
+    type_name = PREFIXES.get(node_id.split("_", 1)[0] + "_")
+    if type_name is None:
         raise NotFound()
-    type_name, fetch = BY_PREFIX[prefix]
-    return type_name, await fetch(ctx, node_id)
+    return type_name
+
+
+async def fetch(ctx: Ctx, type_name: str, node_id: str) -> Any:
+    return await FETCH[type_name](ctx, node_id)

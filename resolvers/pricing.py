@@ -1,4 +1,4 @@
-"""Graduated usage pricing and recurring charges (see DOMAIN.md, "Graduated usage pricing")."""
+"""Graduated usage pricing and recurring charges (docs/money.md)."""
 
 from __future__ import annotations
 

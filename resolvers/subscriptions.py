@@ -7,7 +7,7 @@ from datetime import datetime
 
 from loaders.base import Row
 from resolvers.base import Ctx, found
-from resolvers.connections import Page, make_page, page_args
+from resolvers.connections import ListOf, Page, Slice, make_page, page_args
 from resolvers.errors import NotFound
 from resolvers.lifecycle import State, state_at
 
@@ -59,18 +59,15 @@ async def items(ctx: Ctx, subscription_id: str) -> list[Row]:
 
 
 async def subscriptions_page(
-    ctx: Ctx,
-    account_id: str,
-    first: int | None,
-    after: str | None,
-    statuses: tuple[str, ...] | None,
+    ctx: Ctx, account_id: str, window: Slice, statuses: tuple[str, ...] | None
 ) -> Page:
-    # Statuses filter on the state at `now`, as the graph shows it.
-    filters = (statuses, ctx.now)
-    args = page_args(ctx.cursor_secret, "subscriptions", first, after, filters)
+    # Statuses filter on the state at `now`, as the graph shows it; a cursor stays good
+    # from one request to the next, so the instant is not part of what it is bound to.
+    of = ListOf("Account.subscriptions", account_id, (statuses,))
+    args = page_args(ctx.cursor_secret, of, window, (ctx.now,))
     rows = await ctx.loaders.subscription_page.load((account_id, args))
 
     async def count() -> int:
-        return int(await ctx.loaders.subscription_count.load((account_id, filters)))
+        return int(await ctx.loaders.subscription_count.load((account_id, args.filters)))
 
-    return make_page(ctx.cursor_secret, "subscriptions", args, rows, count)
+    return make_page(ctx.cursor_secret, of, args, rows, count)

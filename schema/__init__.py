@@ -1,9 +1,11 @@
-"""The composition root of the graph: one Query and one Mutation merged from the
-domain modules, with the server's limits configured deliberately (PITFALLS.md)."""
+"""The composition root of the graph: one Query (and, once there are writes, one
+Mutation) merged from the domain modules, with the server's limits configured
+deliberately (docs/limits.md). Building it checks the scope rule (schema/domains.py),
+so a schema that breaks it never serves."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import strawberry
 from strawberry.extensions import (
@@ -14,11 +16,11 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 
 from schema import (
     accounts,
     catalog,
+    domains,
     entitlement_mutations,
     nodes,
     subscription_mutations,
@@ -33,17 +35,41 @@ MAX_ALIASES: Final = 30
 MAX_TOKENS: Final = 5_000
 CACHE_SIZE: Final = 512
 
-Query = merge_types("Query", (viewer.Query, accounts.Query, nodes.Query, catalog.Query))
-Mutation = merge_types(
+
+def merge(name: str, description: str, parts: tuple[type, ...]) -> Any:
+    """One root type made of the domain modules' pieces."""
+    return strawberry.type(type(name, parts, {}), description=description)
+
+
+Query = merge(
+    "Query",
+    "Reads. Every field needs a valid token; fields leading into a domain need its scope.",
+    (viewer.Query, accounts.Query, nodes.Query, catalog.Query),
+)
+
+Mutation = merge(
     "Mutation",
+    "Writes. Each declares its write scope; see docs/writes.md.",
     (subscription_mutations.Mutation, usage_mutations.Mutation, entitlement_mutations.Mutation),
 )
 
 
-def build() -> strawberry.Schema:
-    return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
+class GatewaySchema(strawberry.Schema):
+    def as_str(self) -> str:
+        """The SDL, opening with the schema block: the billing type named Subscription
+        would otherwise be taken for the subscription root by graphql-js and codegen."""
+        printed = super().as_str()
+        if printed.startswith("schema "):
+            return printed
+        roots = [("query", self._schema.query_type), ("mutation", self._schema.mutation_type)]
+        lines = [f"  {op}: {root.name}" for op, root in roots if root is not None]
+        return "schema {\n" + "\n".join(lines) + "\n}\n\n" + printed
+
+
+def build(query: type = Query, mutation: type | None = Mutation) -> GatewaySchema:
+    built = GatewaySchema(
+        query=query,
+        mutation=mutation,
         config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
         extensions=[
             IntrospectionByContext,
@@ -54,6 +80,8 @@ def build() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=CACHE_SIZE),
         ],
     )
+    domains.check(built._schema)
+    return built
 
 
 schema: Final = build()

@@ -1,55 +1,93 @@
-"""Types every domain uses: Node, Money, and Relay connections."""
+"""Types every domain uses: Node, Money, Relay connections and their arguments."""
 
 from __future__ import annotations
 
 import decimal
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
 from loaders.base import Row
 from resolvers import values
-from resolvers.connections import Page
+from resolvers.connections import DEFAULT_SIZE, MAX_SIZE, Page, Slice
 from schema.permissions import PUBLIC, field, resolver
 
 T = TypeVar("T")
 
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"Page forward: the first n rows after `after` (default {DEFAULT_SIZE}"
+        f" when `last` is not given either; 0–{MAX_SIZE}). Not with `last`."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="Start after this cursor (an edge's `cursor`, or an"
+                        " `endCursor`) of the same list, parent and filters."),
+]  # fmt: skip
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"Page backward: the last n rows before `before` (0–{MAX_SIZE})."
+        " Not with `first`."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(description="End before this cursor (an edge's `cursor`, or a"
+                        " `startCursor`) of the same list, parent and filters."),
+]  # fmt: skip
+
+
+def window(first: int | None, after: str | None, last: int | None, before: str | None) -> Slice:
+    return Slice(first=first, after=after, last=last, before=before)
+
 
 @strawberry.interface(description="An object with a stable, type-prefixed global id.")
 class Node:
-    id: strawberry.ID = field(PUBLIC)
+    id: strawberry.ID = field(
+        PUBLIC, description="Opaque and stable; its prefix names the type (`inv_…`)."
+    )
 
 
 @strawberry.type(description="An exact amount of money in a currency; never a float.")
 class Money:
-    amount: decimal.Decimal = field(PUBLIC, description='Major units, e.g. "12.34".')
-    currency: str = field(PUBLIC, description="ISO 4217 code.")
+    amount: decimal.Decimal = field(
+        PUBLIC,
+        description='Major units at the currency\'s minor unit, e.g. "12.34" USD, "1200" JPY.',
+    )
+    currency: str = field(PUBLIC, description="ISO 4217 code, e.g. USD.")
 
     @classmethod
     def of(cls, value: values.Money) -> Money:
         return cls(amount=value.amount, currency=value.currency)
 
 
-@strawberry.type
+@strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
-    has_next_page: bool = field(PUBLIC)
-    has_previous_page: bool = field(PUBLIC)
-    start_cursor: str | None = field(PUBLIC)
-    end_cursor: str | None = field(PUBLIC)
+    has_next_page: bool = field(PUBLIC, description="Rows follow this page.")
+    has_previous_page: bool = field(PUBLIC, description="Rows precede this page.")
+    start_cursor: str | None = field(
+        PUBLIC, description="The first row's cursor (null on an empty page); pass as `before`."
+    )
+    end_cursor: str | None = field(
+        PUBLIC, description="The last row's cursor (null on an empty page); pass as `after`."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A row of a page, with its cursor.")
 class Edge(Generic[T]):
-    cursor: str = field(PUBLIC)
-    node: T = field(PUBLIC)
+    cursor: str = field(PUBLIC, description="This row's place in its list; opaque.")
+    node: T = field(PUBLIC, description="The row.")
 
 
-@strawberry.type
+@strawberry.type(description="One page of a list, in the list's order.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]] = field(PUBLIC)
-    nodes: list[T] = field(PUBLIC)
-    page_info: PageInfo = field(PUBLIC)
+    edges: list[Edge[T]] = field(PUBLIC, description="The page's rows with their cursors.")
+    nodes: list[T] = field(PUBLIC, description="The page's rows.")
+    page_info: PageInfo = field(PUBLIC, description="Cursors and whether rows lie beyond.")
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @resolver(PUBLIC, description="Rows matching the list's filters, over all pages.")

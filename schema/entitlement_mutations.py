@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -13,7 +14,7 @@ from schema.context import RequestContext
 from schema.entitlements import Entitlement
 from schema.payloads import OutcomePayload, answer
 from schema.permissions import ENTITLEMENTS_WRITE, PUBLIC, mutation, resolver
-from schema.subscription_mutations import KEY_DESCRIPTION
+from schema.subscription_mutations import INPUT, KEY_DESCRIPTION
 
 Ctx = Info[RequestContext, None]
 
@@ -55,7 +56,9 @@ class Mutation:
         " until it expires.",
     )
     async def grant_entitlement(
-        self, info: Ctx, input: GrantEntitlementInput
+        self,
+        info: Ctx,
+        input: Annotated[GrantEntitlementInput, strawberry.argument(description=INPUT)],
     ) -> EntitlementPayload:
         return await answer(
             EntitlementPayload,

@@ -1,9 +1,10 @@
 """Field authorization, declared where each field is defined.
 
-Every field names one rule: a scope from the token (contract §2), CATALOG (any
-valid token) or PUBLIC. `field(rule)`, or `resolver(rule)` on methods, is the only
-way fields are made in this package, so the rule is visible beside the field; and
-tests/test_field_rules.py walks the built schema and fails on any field without one."""
+Every field names one rule: PUBLIC (any valid token) or a scope of the token
+(docs/scopes.md). `field(rule)`, or `resolver(rule)` on methods, is the only way
+fields are made in this package, so the rule is visible beside the field. Which rule
+a field must name follows from the domains of schema/domains.py, checked when the
+schema is built; tests/test_field_rules.py walks the built schema as well."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def _rule(name: str, scope: str | None) -> type[Rule]:
 
 
 PUBLIC: Final = _rule("Public", None)
-CATALOG: Final = _rule("Catalog", None)
+CATALOG: Final = PUBLIC  # the catalog needs only a valid token, like PUBLIC
 ACCOUNTS_READ: Final = _rule("AccountsRead", scopes.ACCOUNTS_READ)
 SUBSCRIPTIONS_READ: Final = _rule("SubscriptionsRead", scopes.SUBSCRIPTIONS_READ)
 SUBSCRIPTIONS_WRITE: Final = _rule("SubscriptionsWrite", scopes.SUBSCRIPTIONS_WRITE)
@@ -47,6 +48,7 @@ USAGE_READ: Final = _rule("UsageRead", scopes.USAGE_READ)
 USAGE_WRITE: Final = _rule("UsageWrite", scopes.USAGE_WRITE)
 ENTITLEMENTS_READ: Final = _rule("EntitlementsRead", scopes.ENTITLEMENTS_READ)
 ENTITLEMENTS_WRITE: Final = _rule("EntitlementsWrite", scopes.ENTITLEMENTS_WRITE)
+WRITE_RULES: Final = frozenset({SUBSCRIPTIONS_WRITE, USAGE_WRITE, ENTITLEMENTS_WRITE})
 
 
 def field(rule: type[Rule], **kwargs: Any) -> Any:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 Ctx = Info[RequestContext, None]
 InvoiceT = Annotated["Invoice", strawberry.lazy("schema.invoices")]
+INPUT = "What to do; see the input type."
 KEY_DESCRIPTION = (
     "Retrying with the same key and input answers the first result and writes nothing"
     " more; the same key with another input is refused. Scoped to the token's subject"
@@ -96,7 +97,9 @@ class Mutation:
         description="Cancel at the period's end (default) or now, with a final invoice.",
     )
     async def cancel_subscription(
-        self, info: Ctx, input: CancelSubscriptionInput
+        self,
+        info: Ctx,
+        input: Annotated[CancelSubscriptionInput, strawberry.argument(description=INPUT)],
     ) -> SubscriptionPayload:
         return await answer(
             SubscriptionPayload,
@@ -111,7 +114,9 @@ class Mutation:
         description="Undo a cancel scheduled for the end of the current period.",
     )
     async def resume_subscription(
-        self, info: Ctx, input: ResumeSubscriptionInput
+        self,
+        info: Ctx,
+        input: Annotated[ResumeSubscriptionInput, strawberry.argument(description=INPUT)],
     ) -> SubscriptionPayload:
         return await answer(
             SubscriptionPayload,
@@ -125,7 +130,9 @@ class Mutation:
         " issued now; the next period bills the new plan.",
     )
     async def change_subscription_plan(
-        self, info: Ctx, input: ChangeSubscriptionPlanInput
+        self,
+        info: Ctx,
+        input: Annotated[ChangeSubscriptionPlanInput, strawberry.argument(description=INPUT)],
     ) -> SubscriptionPayload:
         return await answer(
             SubscriptionPayload,

@@ -10,30 +10,34 @@ import strawberry
 
 from resolvers.usage import SeriesValue
 from schema.catalog import Meter
-from schema.permissions import USAGE_READ, field
+from schema.permissions import PUBLIC, field
 
 
-@strawberry.enum(description="Bucket width; HOUR ranges ≤ 31 days, DAY ≤ 400 days, MONTH ≤ 120.")
+@strawberry.enum(description="Bucket width of a usage series, in UTC.")
 class UsageGranularity(Enum):
-    HOUR = "HOUR"
-    DAY = "DAY"
-    MONTH = "MONTH"
+    HOUR = strawberry.enum_value("HOUR", description="Hours; a range of at most 31 days.")
+    DAY = strawberry.enum_value("DAY", description="Days; a range of at most 400 days.")
+    MONTH = strawberry.enum_value(
+        "MONTH", description="Calendar months; a range of at most 120 months."
+    )
 
 
 @strawberry.type(description="One bucket [start, start + granularity).")
 class UsagePoint:
-    start: datetime = field(USAGE_READ)
-    quantity: decimal.Decimal = field(USAGE_READ)
+    start: datetime = field(PUBLIC, description="The bucket's start.")
+    quantity: decimal.Decimal = field(
+        PUBLIC, description="Use in the bucket: the sum (SUM meters) or the peak (MAX); 0 if none."
+    )
 
 
 @strawberry.type(description="[from, to) aligned to whole UTC buckets; empty buckets are 0.")
 class UsageSeries:
-    meter: Meter = field(USAGE_READ)
-    from_: datetime = field(USAGE_READ, name="from")
-    to: datetime = field(USAGE_READ)
-    granularity: UsageGranularity = field(USAGE_READ)
-    total: decimal.Decimal = field(USAGE_READ, description="Σ points for SUM, max for MAX.")
-    points: list[UsagePoint] = field(USAGE_READ)
+    meter: Meter = field(PUBLIC, description="The meter.")
+    from_: datetime = field(PUBLIC, name="from", description="Start, on a bucket boundary.")
+    to: datetime = field(PUBLIC, description="End (exclusive), on a bucket boundary.")
+    granularity: UsageGranularity = field(PUBLIC, description="Bucket width.")
+    total: decimal.Decimal = field(PUBLIC, description="Σ points for SUM, max for MAX.")
+    points: list[UsagePoint] = field(PUBLIC, description="One per bucket, in time order.")
 
     @classmethod
     def of(cls, v: SeriesValue) -> UsageSeries:

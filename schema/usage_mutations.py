@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import decimal
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
 import strawberry
 from strawberry.types import Info
@@ -17,7 +17,7 @@ from schema.accounts import Account
 from schema.context import RequestContext
 from schema.payloads import UserError, answer, user_errors
 from schema.permissions import PUBLIC, USAGE_WRITE, field, mutation, resolver
-from schema.subscription_mutations import KEY_DESCRIPTION
+from schema.subscription_mutations import INPUT, KEY_DESCRIPTION
 
 Ctx = Info[RequestContext, None]
 
@@ -96,7 +96,11 @@ class Mutation:
         description="Record up to 1,000 usage events of one account, all or nothing; the"
         " next read (series, quotas, upcoming invoice) sees them.",
     )
-    async def record_usage(self, info: Ctx, input: RecordUsageInput) -> RecordUsagePayload:
+    async def record_usage(
+        self,
+        info: Ctx,
+        input: Annotated[RecordUsageInput, strawberry.argument(description=INPUT)],
+    ) -> RecordUsagePayload:
         events = [
             EventInput(e.meter, e.quantity, e.occurred_at, e.idempotency_key) for e in input.events
         ]

@@ -10,25 +10,33 @@ from strawberry.types import Info
 from auth.principal import Role as PrincipalRole
 from schema.accounts import Partner
 from schema.context import RequestContext
-from schema.permissions import PUBLIC, field, resolver
+from schema.permissions import ACCOUNTS_READ, PUBLIC, field, resolver
 
 
 @strawberry.enum(description="Who a token speaks for.")
 class Role(Enum):
-    CUSTOMER = "customer"
-    PARTNER = "partner"
-    ADMIN = "admin"
+    CUSTOMER = strawberry.enum_value(
+        "customer", description="The accounts named in the token's `accounts` claim."
+    )
+    PARTNER = strawberry.enum_value(
+        "partner", description="The accounts the partner in the `partner` claim manages."
+    )
+    ADMIN = strawberry.enum_value("admin", description="Every account.")
 
 
 @strawberry.type(description="The caller, as its token and reach describe it.")
 class Viewer:
     subject: str = field(PUBLIC, description="The token's `sub`.")
-    role: Role = field(PUBLIC)
-    scopes: list[str] = field(PUBLIC, description="Known scopes the token carries.")
+    role: Role = field(PUBLIC, description="The token's `role`.")
+    scopes: list[str] = field(PUBLIC, description="The known scopes the token carries, sorted.")
 
     partner_id: strawberry.Private[str | None]
 
-    @resolver(PUBLIC, description="The partner a partner token speaks for.")
+    @resolver(
+        ACCOUNTS_READ,
+        description="The partner a partner token speaks for (null for other roles)."
+        " Needs accounts:read.",
+    )
     async def partner(self, info: Info[RequestContext, None]) -> Partner | None:
         if self.partner_id is None:
             return None

@@ -1,4 +1,4 @@
-"""The HTTP surface of contract §1: probes, metrics, GraphiQL, the GraphQL gate."""
+"""The HTTP surface (README.md, CLI): probes, metrics, GraphiQL, the GraphQL gate."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Usage time-series buckets over an hourly rollup (DOMAIN.md, Usage)."""
+"""Usage time-series buckets over an hourly rollup (docs/billing.md, Usage)."""
 
 from __future__ import annotations
 

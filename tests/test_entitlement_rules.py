@@ -1,4 +1,4 @@
-"""Pure entitlement rules: combining plan values, grants, remaining quota (DOMAIN.md)."""
+"""Pure entitlement rules: combining plan values, grants, remaining quota (docs/billing.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Entitlements through the API, with DOMAIN.md's example as the vector: Pro grants
+"""Entitlements through the API, with docs/billing.md's example as the vector: Pro grants
 waf.custom_rules 20, the Extra rules add-on +10 → 30; a grant of 100 expiring
 later → 100 until it expires, 30 after."""
 

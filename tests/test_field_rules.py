@@ -1,5 +1,8 @@
-"""Acceptance 5 and 6: every field of the schema declares its rule, and a token
-without a field's scope gets that field null with FORBIDDEN, the rest unaffected."""
+"""Every field of the schema declares its rule, and the rule is the one the domains give
+it (schema/domains.py: a field entering a domain needs its read scope and is nullable);
+a schema that breaks that does not build; and a token without a field's scope gets
+that field null with FORBIDDEN, the rest unaffected (all fields at once:
+tests/test_scope_property.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import asyncpg
 import pytest
 import strawberry
 from conftest import Gql, make_token
-from graphql import GraphQLInterfaceType, GraphQLObjectType
+from graphql import GraphQLInterfaceType, GraphQLNonNull, GraphQLObjectType
 
 from auth.scopes import (
     ALL_SCOPES,
@@ -18,7 +21,7 @@ from auth.scopes import (
     SUBSCRIPTIONS_READ,
     USAGE_READ,
 )
-from schema import permissions, schema
+from schema import build, domains, permissions, schema
 from schema.permissions import PUBLIC, field, rule_of
 
 # --- acceptance 5: the schema walk ---------------------------------------------------
@@ -88,23 +91,47 @@ def test_the_walk_covers_the_whole_graph() -> None:
 @pytest.mark.parametrize(
     ("field_name", "rule"),
     [
+        ("Viewer.partner", permissions.ACCOUNTS_READ),
+        ("Account.name", permissions.PUBLIC),
+        ("Account.taxRate", permissions.ACCOUNTS_READ),
+        ("Account.partner", permissions.ACCOUNTS_READ),
         ("Account.subscriptions", permissions.SUBSCRIPTIONS_READ),
         ("Account.invoices", permissions.INVOICES_READ),
         ("Account.upcomingInvoice", permissions.INVOICES_READ),
         ("Account.usage", permissions.USAGE_READ),
         ("Account.entitlements", permissions.ENTITLEMENTS_READ),
         ("Account.entitlement", permissions.ENTITLEMENTS_READ),
+        ("Partner.accounts", permissions.PUBLIC),
+        ("Subscription.account", permissions.PUBLIC),
+        ("Subscription.plan", permissions.PUBLIC),
+        ("Subscription.status", permissions.PUBLIC),
         ("Subscription.invoices", permissions.INVOICES_READ),
-        ("Subscription.previewPlanChange", permissions.SUBSCRIPTIONS_READ),
+        ("Subscription.previewPlanChange", permissions.INVOICES_READ),
+        ("Invoice.account", permissions.PUBLIC),
+        ("Invoice.subscription", permissions.SUBSCRIPTIONS_READ),
+        ("Invoice.total", permissions.PUBLIC),
+        ("Invoice.lines", permissions.PUBLIC),
+        ("InvoicePreview.subscription", permissions.SUBSCRIPTIONS_READ),
         ("Query.plans", permissions.CATALOG),
         ("Query.meters", permissions.CATALOG),
         ("Query.features", permissions.CATALOG),
     ],
 )
-def test_scoped_fields_declare_the_scope_the_contract_names(
+def test_fields_declare_the_rule_of_the_domain_they_lead_into(
     field_name: str, rule: type[permissions.Rule]
 ) -> None:
     assert rules_by_field(schema)[field_name] is rule
+
+
+def test_the_built_schema_keeps_the_scope_rule() -> None:
+    domains.check(schema._schema)  # raises on any field that breaks it
+
+
+@pytest.mark.parametrize("name", ["Account.taxRate", "InvoicePreview.subscription"])
+def test_guarded_fields_are_nullable(name: str) -> None:
+    type_name, field_name = name.split(".")
+    field_type = schema._schema.get_type(type_name).fields[field_name].type  # type: ignore[union-attr]
+    assert not isinstance(field_type, GraphQLNonNull)
 
 
 # A throwaway schema with fields made the wrong ways, to show the walk catches them.
@@ -154,6 +181,59 @@ def test_the_walk_catches_fields_without_a_rule() -> None:
         "Thing.undeclared",
         "Widget.undeclared",
     ]
+
+
+# A throwaway schema whose fields break the scope rule in each way the build refuses.
+
+
+@strawberry.type(name="Invoice")
+class RuleInvoice:
+    number: str = field(PUBLIC, default="INV-2026-000001")
+
+
+@strawberry.type(name="Subscription")
+class RuleSubscription:
+    status: str = field(permissions.SUBSCRIPTIONS_READ, default="ACTIVE")  # within its domain
+    invoice: RuleInvoice = field(permissions.INVOICES_READ, default_factory=RuleInvoice)
+
+
+@strawberry.type(name="Account")
+class RuleAccount:
+    name: str = field(PUBLIC, default="Acme")
+    tax_rate: str | None = field(PUBLIC, default=None)  # the account's management data
+    subscription: RuleSubscription | None = field(PUBLIC, default=None)  # into a scoped domain
+
+
+@strawberry.type(name="Orphan")
+class RuleOrphan:
+    x: str = field(PUBLIC, default="x")
+
+
+@strawberry.type(name="Query")
+class RuleQuery:
+    account: RuleAccount | None = field(PUBLIC, default=None)
+    orphan: RuleOrphan | None = field(PUBLIC, default=None)
+
+
+@strawberry.type(name="Mutation")
+class RuleMutation:
+    cancel: str = field(PUBLIC, default="done")  # a write without a write scope
+
+
+def test_a_schema_breaking_the_scope_rule_does_not_build() -> None:
+    # when a schema breaking the rule each way is built, then the build fails naming each
+    with pytest.raises(domains.DomainRuleError) as refused:
+        build(query=RuleQuery, mutation=RuleMutation)
+
+    problems = str(refused.value).splitlines()[1:]
+    assert {p.strip() for p in problems} == {
+        "Account.subscription must name SubscriptionsRead, not Public",
+        "Account.taxRate must name AccountsRead, not Public",
+        "Subscription.status must name Public, not SubscriptionsRead",
+        "Subscription.invoice is guarded by invoices:read, so it must be nullable",
+        "Orphan has no domain in schema/domains.py TYPES",
+        "Mutation.cancel is a write and must name the write scope of what it changes",
+    }
 
 
 # --- acceptance 6: a missing scope nulls that field only -----------------------------

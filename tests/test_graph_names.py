@@ -1,4 +1,4 @@
-"""Every name of contract §4's query side exists and answers with seeded data."""
+"""Every name of the published graph's query side exists and answers with seeded data."""
 
 from __future__ import annotations
 

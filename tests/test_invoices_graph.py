@@ -1,5 +1,5 @@
 """Invoices through the API: money identities on every seeded invoice, the upcoming
-invoice priced by DOMAIN.md's rules, and keyset pagination."""
+invoice priced by docs/money.md's rules, and keyset pagination."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ async def test_every_seeded_invoice_obeys_the_money_identities(gql: Gql) -> None
 
 @pytest.fixture
 async def pro_account(scratch_pool: asyncpg.Pool, instant: datetime) -> str:
-    """DOMAIN.md's example: Pro at 20.00 with the Extra rules add-on, 73,456,789
+    """docs/money.md's example: Pro at 20.00 with the Extra rules add-on, 73,456,789
     requests in the current period, tax 20 %."""
     now = instant
     async with scratch_pool.acquire() as conn:

@@ -427,8 +427,10 @@ async def test_loaders_read_nothing_outside_their_reach(
 ) -> None:
     """A resolver that forgot a check would still read nothing: the SQL carries reach."""
     usage_key = (t.b, t.b_meter, t.b_usage_from, t.b_usage_to)
-    sub_page = (t.b, PageArgs(first=10, filters=(None, SEED_AS_OF)))
-    invoice_page = (t.b, PageArgs(first=10, filters=(None, None, None)))
+    sub_page = (t.b, PageArgs(size=10, filters=(None, SEED_AS_OF)))
+    invoice_page = (t.b, PageArgs(size=10, filters=(None, None, None)))
+    by_subscription = (t.b_subscription, PageArgs(size=10, filters=(None, None, None)))
+    backward = PageArgs(size=10, backward=True)
 
     async def read(reach: Reach) -> dict[str, Any]:
         db = Db(seeded_pool)
@@ -443,9 +445,19 @@ async def test_loaders_read_nothing_outside_their_reach(
                 "live_subscriptions": await loaders.live_subscriptions.load(t.b),
                 "invoice": await loaders.invoice.load(t.b_invoice),
                 "line": await loaders.line.load(t.b_line),
-                "subscription_page": await loaders.subscription_page.load(sub_page),
-                "invoice_page": await loaders.invoice_page.load(invoice_page),
-                "line_page": await loaders.line_page.load((t.b_invoice, PageArgs(first=10))),
+                "subscription_page": (await loaders.subscription_page.load(sub_page)).rows,
+                "invoice_page": (await loaders.invoice_page.load(invoice_page)).rows,
+                "subscription_invoices": (
+                    await loaders.invoice_page_by_subscription.load(by_subscription)
+                ).rows,
+                "line_page": (await loaders.line_page.load((t.b_invoice, backward))).rows,
+                "partner_accounts": [
+                    r["id"]
+                    for r in (
+                        await loaders.account_page_by_partner.load((t.b_partner, backward))
+                    ).rows
+                    if r["id"] == t.b
+                ],
                 "hourly_usage": await loaders.hourly_usage.load(usage_key),
                 "usage_total": await loaders.usage_total.load(usage_key),
                 "entitlement_sources": await loaders.entitlement_sources.load(t.b),
@@ -474,7 +486,9 @@ async def test_loaders_read_nothing_outside_their_reach(
         "line": None,
         "subscription_page": [],
         "invoice_page": [],
+        "subscription_invoices": [],
         "line_page": [],
+        "partner_accounts": [],
         "hourly_usage": [],
         "usage_total": (Decimal(0), Decimal(0)),
         "entitlement_sources": [],

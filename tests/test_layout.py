@@ -1,4 +1,4 @@
-"""The card's packages import from this repository, and imports run one way."""
+"""The packages import from this repository, and imports run one way."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGES = ("gateway", "schema", "resolvers", "loaders", "auth")
-# Who may import whom (STYLE.md): app wiring → schema → resolvers → loaders; auth is
+# Who may import whom (README.md, Architecture): app wiring → schema → resolvers → loaders; auth is
 # used by schema and the app and imports none of them.
 ALLOWED = {
     "gateway": {"gateway", "schema", "resolvers", "loaders", "auth"},

@@ -86,3 +86,37 @@ async def test_a_changed_applied_migration_is_refused(fresh_database: str) -> No
 
     assert code == 2
     assert "0001_core was changed after it was applied" in err
+
+
+def test_a_migrations_checksum_is_of_its_statements_not_its_comments() -> None:
+    worded = migrate.Migration("0009_x", "-- says one thing\nCREATE TABLE t (a int);\n")
+    reworded = migrate.Migration("0009_x", "-- says it better\n\nCREATE TABLE t (a int); -- t\n")
+    changed = migrate.Migration("0009_x", "-- says one thing\nCREATE TABLE t (a bigint);\n")
+
+    assert worded.checksum == reworded.checksum
+    assert worded.checksum != changed.checksum
+
+
+def test_the_statements_of_migrations_applied_before_are_unchanged() -> None:
+    # The comments of 0001–0002 were reworded; their statements may never change.
+    files = {m.version: m for m in migrate.available()}
+    for version, (_, statements) in migrate.WHOLE_TEXT.items():
+        assert files[version].checksum == statements, version
+
+
+async def test_a_database_migrated_before_comments_were_reworded_migrates_on(
+    fresh_database: str,
+) -> None:
+    # given a database that recorded the whole-text checksums of 0001–0002
+    await migrate.migrate(fresh_database)
+    conn = await asyncpg.connect(fresh_database)
+    try:
+        for version, (whole_text, _) in migrate.WHOLE_TEXT.items():
+            await conn.execute(
+                "UPDATE schema_migrations SET checksum = $2 WHERE version = $1", version, whole_text
+            )
+    finally:
+        await conn.close()
+
+    # when it is migrated again, then nothing is refused and nothing is applied twice
+    assert await migrate.migrate(fresh_database) == []

@@ -1,4 +1,4 @@
-"""Money rounding, invoice totals and the Decimal scalar's parsing rules (DOMAIN.md, Money)."""
+"""Money rounding, invoice totals and the Decimal scalar's parsing rules (docs/money.md)."""
 
 from __future__ import annotations
 
@@ -60,8 +60,8 @@ def test_unknown_currency_is_an_error(code: str) -> None:
 @pytest.mark.parametrize(
     ("amount", "currency", "expected"),
     [
-        ("4.6913578", "USD", "4.69"),  # DOMAIN.md tier 2 line
-        ("12.0000000", "USD", "12.00"),  # DOMAIN.md tier 1 line
+        ("4.6913578", "USD", "4.69"),  # docs/money.md tier 2 line
+        ("12.0000000", "USD", "12.00"),  # docs/money.md tier 1 line
         ("2.675", "USD", "2.68"),  # tie → even (8)
         ("2.665", "USD", "2.66"),  # tie → even (6)
         ("0.125", "EUR", "0.12"),
@@ -116,7 +116,7 @@ def test_domain_usage_subtotal() -> None:
 
 
 def test_domain_plan_change_net_totals() -> None:
-    # DOMAIN.md: credit -13.79 + charge 137.91 = 124.12 billed now.
+    # docs/money.md: credit -13.79 + charge 137.91 = 124.12 billed now.
     totals = invoice_totals([Decimal("-13.79"), Decimal("137.91")], Decimal(0), "USD")
     assert totals.total == Decimal("124.12")
 

@@ -1,4 +1,4 @@
-"""Anchored billing periods and exact proration (DOMAIN.md, Proration / Billing periods)."""
+"""Anchored billing periods and exact proration (docs/money.md, docs/billing.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Graduated usage pricing and recurring amounts (DOMAIN.md, Graduated usage pricing)."""
+"""Graduated usage pricing and recurring amounts (docs/money.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The demo data set: every part of the graph is filled, and the numbers obey DOMAIN.md."""
+"""The demo data set: every part of the graph is filled, and the numbers obey docs/money.md."""
 
 from __future__ import annotations
 

@@ -43,6 +43,10 @@ query Many($first: Int!) {
 }"""
 
 
+# The same lists walked backward: keyset pages from the end, one statement per batch.
+ACCOUNTS_NESTED_BACKWARD = ACCOUNTS_NESTED.replace("first", "last")
+
+
 def statements(body: dict[str, Any]) -> int:
     assert "errors" not in body, body["errors"]
     return int(body["extensions"]["sqlStatements"])
@@ -83,6 +87,19 @@ async def test_fifty_accounts_cost_the_same_statements_as_two(gql: Gql) -> None:
 
     assert len(fifty["data"]["accounts"]["nodes"]) == 50
     assert statements(fifty) == statements(two)
+
+
+async def test_paging_backward_costs_the_same_statements_for_fifty_accounts_as_for_two(
+    gql: Gql,
+) -> None:
+    token = make_token("admin")
+
+    two = (await gql(ACCOUNTS_NESTED_BACKWARD, token, {"last": 2})).json()
+    fifty = (await gql(ACCOUNTS_NESTED_BACKWARD, token, {"last": 50})).json()
+    forward = (await gql(ACCOUNTS_NESTED, token, {"first": 50})).json()
+
+    assert len(fifty["data"]["accounts"]["nodes"]) == 50
+    assert statements(fifty) == statements(two) == statements(forward)
 
 
 async def test_a_partner_request_adds_one_statement_for_its_reach(

@@ -4,7 +4,7 @@
 --   * ids are text "<prefix>_<opaque>" (the contract's global ids); a CHECK pins the prefix.
 --   * money: amounts numeric(20,4), unit prices numeric(24,12), quantities numeric(24,6),
 --     tax rates numeric(7,6); never float. Stored amounts are already rounded to the
---     currency's minor unit (DOMAIN.md: round once per line, half-even), which the CHECKs
+--     currency's minor unit (round once per line, half-even: docs/money.md), which the CHECKs
 --     below verify with currency_minor_units() and round_half_even().
 --   * timestamps are timestamptz; enums are UPPER-case text with CHECKs (contract values).
 --   * tenant tables carry account_id, and a composite foreign key keeps the denormalized
@@ -75,7 +75,7 @@ CREATE TABLE meters (
     aggregation  text NOT NULL CHECK (aggregation IN ('SUM', 'MAX'))
 );
 
--- Graduated usage pricing (DOMAIN.md): the first `included` units of the period are
+-- Graduated usage pricing (docs/money.md): the first `included` units of the period are
 -- free; then each unit is priced by the tier its position falls in. `up_to` is an
 -- ABSOLUTE bound on the period's total usage (included 10M, tier 1 up_to 50M, tier 2
 -- up_to NULL = unbounded); tiers are ordered by `position`, bounds ascending.
@@ -220,7 +220,7 @@ CREATE INDEX invoices_account_idx ON invoices (account_id, created_at DESC, id D
 CREATE INDEX invoices_subscription_idx ON invoices (subscription_id, created_at DESC, id DESC)
     WHERE subscription_id IS NOT NULL;
 
--- Every line obeys DOMAIN.md's "round once per line":
+-- Every line obeys the rule "round once per line" (docs/money.md):
 --   amount = round_half_even(quantity * unit_amount) to the currency's minor unit.
 -- A proration line therefore bills quantity 1 at the exactly prorated unit amount.
 CREATE TABLE invoice_lines (
@@ -250,7 +250,7 @@ CREATE TABLE invoice_lines (
 );
 CREATE INDEX invoice_lines_account_idx ON invoice_lines (account_id);
 
--- An unexpired grant replaces the plan-derived value of its feature (DOMAIN.md).
+-- An unexpired grant replaces the plan-derived value of its feature (docs/billing.md).
 CREATE TABLE entitlement_grants (
     id           text          PRIMARY KEY CONSTRAINT entitlement_grants_id_prefix CHECK (id ~ '^grt_[0-9A-Za-z]{1,64}$'),
     account_id   text          NOT NULL REFERENCES accounts (id),

@@ -1,12 +1,12 @@
 """Deterministic demo data for every part of the graph.
 
-Same (accounts, seed, as_of) → the same rows, byte for byte: every id and choice comes
+Same (accounts, seed, as_of, usage_days) → the same rows, byte for byte: every id and choice comes
 from `random.Random` instances keyed by the seed (one per account, so account N's data
 does not depend on how many accounts follow it), every time is derived from `as_of`,
 and every amount is a `Decimal` built from integers or literals.
 
-Billing follows DOMAIN.md through the resolvers' own functions (`resolvers.money`,
-`resolvers.periods`, `resolvers.pricing`):
+Billing follows docs/money.md and docs/billing.md through the resolvers' own functions
+(`resolvers.money`, `resolvers.periods`, `resolvers.pricing`):
 - periods are anchored on the subscription start (day clamped) and start on whole
   UTC hours, so a period's usage is an exact sum of `usage_hourly` rows;
 - the invoice created at period boundary P_k bills the plan and add-ons in advance for
@@ -14,7 +14,7 @@ Billing follows DOMAIN.md through the resolvers' own functions (`resolvers.money
   touched; the invoice's period is the service period it bills (a final invoice,
   which bills only usage, takes the usage period);
 - a plan change mid-period is an invoice of its own, at the change, with the two
-  PRORATION lines of DOMAIN.md (quantity 1, unit amount = the prorated amount);
+  PRORATION lines of docs/money.md (quantity 1, unit amount = the prorated amount);
 - usage of periods inside the 90-day event window is the events' exact aggregate;
   older periods get a synthetic figure from the same usage profile.
 

@@ -16,7 +16,7 @@ from gateway.seed.ids import make_id, scope_key, scoped_rng
 from gateway.seed.invoices import Invoice
 from gateway.seed.subscriptions import Subscription
 from gateway.seed.tables import Row
-from gateway.seed.usage import MeterSeries, UsageProfile
+from gateway.seed.usage import USAGE_DAYS, MeterSeries, UsageProfile
 
 PARTNER_NAMES: Final = (
     "Northwind Cloud Partners",
@@ -63,9 +63,16 @@ class Account:
     which everything the account owns keeps drawing from."""
 
     def __init__(
-        self, seed: int, index: int, catalog: Catalog, as_of: datetime, partners: Sequence[str]
+        self,
+        seed: int,
+        index: int,
+        catalog: Catalog,
+        as_of: datetime,
+        partners: Sequence[str],
+        usage_days: int = USAGE_DAYS,
     ) -> None:
         self.key = scope_key(seed, "account", index)
+        self.usage_days = usage_days  # raw events cover [as_of - usage_days, as_of)
         self.rng = rng = random.Random(self.key)
         self.index, self.catalog, self.as_of, self.day0 = index, catalog, as_of, midnight(as_of)
         self.id = make_id(rng, "acct")
@@ -133,7 +140,7 @@ def account_created_at(a: Account, subs: Sequence[Subscription]) -> datetime:
 
 
 def grants(a: Account) -> list[Row]:
-    """Entitlement grants: DOMAIN.md's example on account 0, one in four others get one."""
+    """Entitlement grants: docs/billing.md's example on account 0, one in four others get one."""
     if a.index == 0:
         return _demo_grants(a)
     rng, feats, day0 = a.rng, a.catalog.features, a.day0
@@ -153,7 +160,8 @@ def grants(a: Account) -> list[Row]:
 
 
 def _demo_grants(a: Account) -> list[Row]:
-    """DOMAIN.md's example: 100 custom rules until a date, then 30; and an expired SSO grant."""
+    """docs/billing.md's example: 100 custom rules until a date, then 30; and an expired SSO
+    grant."""
     feats = a.catalog.features
     rules, sso = feats["waf.custom_rules"][0], feats["sso"][0]
 

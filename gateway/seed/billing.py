@@ -1,4 +1,4 @@
-"""Invoicing an account up to as_of (DOMAIN.md): at each period boundary P_k, the plan
+"""Invoicing an account up to as_of (docs/billing.md): at each period boundary P_k, the plan
 and add-ons for [P_k, P_k+1) in advance and the usage of [P_k-1, P_k) in arrears; an
 invoice of two PRORATION lines at each plan change; the odd service credit; and the
 invoices outside any subscription. Statuses are set afterwards (`settlement`)."""
@@ -14,7 +14,7 @@ from gateway.seed.catalog import Plan
 from gateway.seed.ids import make_id
 from gateway.seed.invoices import Invoice, service_lines, usage_lines
 from gateway.seed.subscriptions import Subscription
-from gateway.seed.usage import USAGE_DAYS, MeterSeries, synthetic_usage
+from gateway.seed.usage import MeterSeries, synthetic_usage
 from resolvers.billing import Line, Recurring, day_label, proration_lines, single_line
 from resolvers.money import exact_product, invoice_totals, round_money
 
@@ -78,7 +78,7 @@ def _usage(
     a: Account, events: Sequence[MeterSeries], period: tuple[datetime, datetime]
 ) -> dict[str, Decimal]:
     """The events' exact aggregate inside the event window, a synthetic figure before."""
-    if period[0] >= a.as_of - timedelta(days=USAGE_DAYS):
+    if period[0] >= a.as_of - timedelta(days=a.usage_days):
         return {s.meter.key: s.aggregate(*period) for s in events}
     return {
         m.key: synthetic_usage(a.key, a.profile, m, period, a.as_of)

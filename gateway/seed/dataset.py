@@ -23,7 +23,7 @@ from gateway.seed.rows import add_account_rows, add_partner_rows, catalog_rows
 from gateway.seed.scenarios import subscriptions
 from gateway.seed.settlement import settle
 from gateway.seed.tables import Row
-from gateway.seed.usage import generate_usage
+from gateway.seed.usage import USAGE_DAYS, generate_usage
 
 
 @dataclass
@@ -33,14 +33,17 @@ class SeedData:
     partner_ids: list[str]
 
 
-def build_seed_data(*, accounts: int, seed: int, as_of: datetime) -> SeedData:
-    """Every row of the demo data set, without touching a database."""
+def build_seed_data(
+    *, accounts: int, seed: int, as_of: datetime, usage_days: int = USAGE_DAYS
+) -> SeedData:
+    """Every row of the demo data set, without touching a database. `usage_days`: how
+    many days of raw usage events end at as_of (fewer make a big data set quick)."""
     as_of = as_utc(as_of)
     catalog = build_catalog(seed)
     rows = catalog_rows(catalog, midnight(as_of) - timedelta(days=4 * 365))
     partners = partner_ids(seed)
     add_partner_rows(rows, partners, as_of)
-    built = _build_accounts(accounts, seed, catalog, as_of, partners)
+    built = _build_accounts(accounts, seed, catalog, as_of, partners, usage_days)
     counters = _number_invoices(built)
     for account in built:
         add_account_rows(rows, account)
@@ -49,12 +52,17 @@ def build_seed_data(*, accounts: int, seed: int, as_of: datetime) -> SeedData:
 
 
 def _build_accounts(
-    count: int, seed: int, catalog: Catalog, as_of: datetime, partners: Sequence[str]
+    count: int,
+    seed: int,
+    catalog: Catalog,
+    as_of: datetime,
+    partners: Sequence[str],
+    usage_days: int,
 ) -> list[AccountData]:
     built: list[AccountData] = []
     names: set[str] = set()
     for index in range(count):
-        account = Account(seed, index, catalog, as_of, partners)
+        account = Account(seed, index, catalog, as_of, partners, usage_days)
         name = account_name(account.rng, index, account.currency, names)
         built.append(build_account(account, name))
     return built
@@ -64,7 +72,7 @@ def build_account(a: Account, name: str) -> AccountData:
     """One account and everything it owns, in the order its RNG is drawn from."""
     subs = subscriptions(a)
     events_rng = random.Random(f"{a.key}:events")
-    events = generate_usage(events_rng, a.profile, a.catalog.meters, a.as_of)
+    events = generate_usage(events_rng, a.profile, a.catalog.meters, a.as_of, a.usage_days)
     for sub in subs:
         bill(a, sub, events)
     one_off = one_off_invoices(a, subs[0].start)

@@ -97,11 +97,15 @@ class _EventWindow:
 
 
 def generate_usage(
-    rng: random.Random, profile: UsageProfile, meters: Mapping[str, Meter], as_of: datetime
+    rng: random.Random,
+    profile: UsageProfile,
+    meters: Mapping[str, Meter],
+    as_of: datetime,
+    days: int = USAGE_DAYS,
 ) -> list[MeterSeries]:
-    """Events in [as_of - 90 days, as_of): request counts in most hours (one or two
+    """Events in [as_of - days, as_of): request counts in most hours (one or two
     batches), a bandwidth figure per 3 hours, a storage level (MAX meter) per 6 hours."""
-    start = as_of - timedelta(days=USAGE_DAYS)
+    start = as_of - timedelta(days=days)
     first = start.replace(minute=0, second=0, microsecond=0)
     hours = (as_of - first) // HOUR + 1
     window = _EventWindow(
