@@ -32,6 +32,13 @@ class Loader(DataLoader[Any, Any]):
         super().__init__()
         self.db = db
         self.reach = reach
+        load = self.batch_load_fn
+
+        async def counted(keys: list[Any]) -> Any:
+            db.batched(type(self).__name__, len(keys))
+            return await load(keys)
+
+        self.batch_load_fn = counted
 
 
 class RowByIdLoader(Loader):

@@ -70,4 +70,4 @@ async def test_prod_introspection_is_for_admins_only(prod: httpx.AsyncClient) ->
 async def test_prod_does_not_expose_statement_counts(prod: httpx.AsyncClient) -> None:
     body = await ask(prod, "{ viewer { role } }", "admin")
     assert body["data"] == {"viewer": {"role": "ADMIN"}}
-    assert set(body["extensions"]) == {"requestId"}  # type: ignore[arg-type]
+    assert set(body["extensions"]) == {"requestId", "cost"}  # type: ignore[arg-type]
