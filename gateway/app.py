@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from auth.tokens import TokenVerifier
-from gateway import graphiql, metrics, ratelimit
+from gateway import graphiql, metrics, ratelimit, tracing
 from gateway.clock import Clock
 from gateway.documents import Documents
 from gateway.errors import DATABASE_DOWN, error_body
@@ -62,6 +62,7 @@ async def lifespan(
     app: Starlette, settings: Settings, schema: strawberry.Schema
 ) -> AsyncIterator[None]:
     assert settings.database_url, "serve resolves the database before the app starts"
+    tracing.setup()
     verifier = await _verifier(settings)
     pool = await _pool(settings)
     buckets = ratelimit.buckets(

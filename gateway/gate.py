@@ -33,7 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from auth.principal import Principal, Role
 from auth.tokens import TokenError, TokenVerifier
-from gateway import cost, executor, graphiql, limits, metrics, transport
+from gateway import cost, executor, graphiql, limits, metrics, tracing, transport
 from gateway.clock import Clock
 from gateway.documents import Documents, is_token_limit, select_operation
 from gateway.errors import (
@@ -116,9 +116,11 @@ class GraphQLGate:
         request = Request(scope, receive)
         line = RequestLine(request_id(scope), request.method)
         services: Services = scope["app"].state.services
-        response = await self._respond(request, services, line)
-        line.status = response.status_code
-        await response(scope, receive, send)
+        with tracing.span("graphql.request", **{"billing.request_id": line.request_id}) as span:
+            response = await self._respond(request, services, line)
+            line.status = response.status_code
+            await response(scope, receive, send)
+            _annotate(span, line)
         elapsed = time.perf_counter() - started
         line.emit(elapsed * 1000)
         operation = metrics.operation_label(line.operation)
@@ -275,6 +277,10 @@ class GraphQLGate:
             _observe(services.pool, db)
 
     async def _run(self, call: Call, db: Db, document: DocumentNode) -> ExecutionResult:
+        with tracing.span("graphql.execute"):
+            return await self._run_traced(call, db, document)
+
+    async def _run_traced(self, call: Call, db: Db, document: DocumentNode) -> ExecutionResult:
         reach = await reach_of(call.principal, db)
         context = RequestContext(
             principal=call.principal,
@@ -396,6 +402,23 @@ async def reach_of(principal: Principal, db: Db) -> Reach:
         rows = await db.fetch(PARTNER_ACCOUNTS, principal.partner)
         return Reach.only([r["id"] for r in rows])
     return Reach.only(list(principal.accounts))
+
+
+def _annotate(span: Any, line: RequestLine) -> None:
+    if span is None:
+        return
+    attributes = {
+        "graphql.operation.name": line.operation,
+        "billing.subject": line.subject,
+        "billing.cost.requested": line.requested_cost,
+        "billing.cost.actual": line.actual_cost,
+        "billing.sql_statements": line.sql_statements,
+        "billing.outcome": line.outcome,
+        "http.response.status_code": line.status,
+    }
+    for key, value in attributes.items():
+        if value is not None:
+            span.set_attribute(key, value)
 
 
 def _cost(requested: int, spent: int, throttle: ThrottleStatus) -> dict[str, Any]:

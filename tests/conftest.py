@@ -153,10 +153,13 @@ def instant(request: pytest.FixtureRequest, clock: FixedClock) -> Iterator[datet
 
 
 @asynccontextmanager
-async def serving(database: str, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
-    """The ASGI app over `database`, under its lifespan, with an HTTP client on it."""
-    env = {"DATABASE_URL": database, "BILLING_ENV": "dev", **UNTHROTTLED}
-    application = create_app(load(env), clock)
+async def serving(
+    database: str, clock: Clock, env: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The ASGI app over `database`, under its lifespan, with an HTTP client on it.
+    `env` replaces the shared apps' settings (None: dev, cost and bucket out of the way)."""
+    chosen = {"BILLING_ENV": "dev", **UNTHROTTLED} if env is None else env
+    application = create_app(load({"DATABASE_URL": database, **chosen}), clock)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
@@ -187,6 +190,7 @@ def make_token(
     partner: str | None = None,
     scopes: list[str] | None = None,
     ttl: int = 600,
+    subject: str | None = None,
 ) -> str:
     return mint(
         DEV_SECRET,
@@ -195,6 +199,7 @@ def make_token(
         partner=partner,
         scopes=sorted(ALL_SCOPES) if scopes is None else scopes,
         ttl_seconds=ttl,
+        subject=subject,
     )
 
 
