@@ -24,6 +24,8 @@ GRAPHQL_RESPONSE: Final = "application/graphql-response+json"
 JSON: Final = "application/json"
 HTML: Final = "text/html"
 ACCEPTABLE: Final = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE, JSON: JSON, "application/*": JSON}
+# A body left unread cannot be skipped: the connection is closed after the answer.
+CLOSE: Final = {"Connection": "close"}
 
 
 class TransportError(Exception):
@@ -100,12 +102,15 @@ async def read_body(receive: Receive, limit: int, deadline: float) -> bytes:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
-                    raise TransportError(413, f"The request body is over {limit} bytes.")
+                    raise TransportError(
+                        413, f"The request body is over {limit} bytes.", headers=CLOSE
+                    )
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     return b"".join(chunks)
     except TimeoutError:
-        raise TransportError(408, "The request body did not arrive in time.", "TIMEOUT") from None
+        late = "The request body did not arrive in time."
+        raise TransportError(408, late, "TIMEOUT", CLOSE) from None
 
 
 def check_length(content_length: str | None, limit: int) -> None:
@@ -114,7 +119,7 @@ def check_length(content_length: str | None, limit: int) -> None:
     if not content_length.isdigit():
         raise TransportError(400, "Content-Length is not a number.")
     if int(content_length) > limit:
-        raise TransportError(413, f"The request body is over {limit} bytes.")
+        raise TransportError(413, f"The request body is over {limit} bytes.", headers=CLOSE)
 
 
 def params_from_body(content_type: str | None, body: bytes) -> Params:
