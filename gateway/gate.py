@@ -220,6 +220,8 @@ class GraphQLGate:
     async def _document(
         self, call: Call, services: Services
     ) -> tuple[Resolved, DocumentNode, OperationDefinitionNode]:
+        if call.params.query is None and "persistedQuery" not in (call.params.extensions or {}):
+            raise TransportError(400, "The request has no query.")
         try:
             resolved = await services.persisted.resolve(call.params.query, call.params.extensions)
         except PersistedQueryError as exc:
