@@ -5,7 +5,9 @@ larger than they can handle cheaply.
 Depth, aliases and field selections are counted with every fragment spread
 expanded where it is used (a fragment spread ten times counts ten times), so
 fragments cannot hide size. A fragment cycle counts as empty here: validation
-refuses it right after."""
+refuses it right after. Depth is not counted inside `__schema` and `__type`: an
+introspection query (GraphiQL's is 14 levels deep) walks the schema, not data, and
+its fields still count."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from graphql import (
 )
 
 TOO_COMPLEX: Final = "QUERY_TOO_COMPLEX"
+INTROSPECTION_ROOTS: Final = frozenset({"__schema", "__type"})
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,8 @@ class _Measure:
     def selection(self, node: object) -> Shape:
         if isinstance(node, FieldNode):
             inner = self.selections(node.selection_set)
-            return Shape(
-                inner.depth + 1, inner.aliases + (node.alias is not None), inner.fields + 1
-            )
+            depth = 1 if node.name.value in INTROSPECTION_ROOTS else inner.depth + 1
+            return Shape(depth, inner.aliases + (node.alias is not None), inner.fields + 1)
         if isinstance(node, InlineFragmentNode):
             return self.selections(node.selection_set)
         if isinstance(node, FragmentSpreadNode):

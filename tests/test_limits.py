@@ -186,3 +186,14 @@ async def test_the_dashboard_query_of_the_readme_is_within_the_cost_limit(
     cost = body["extensions"]["cost"]
     assert 1_000 < cost["requestedQueryCost"] <= 5_000
     assert body["data"] == {"account": None}  # not in reach: it ran, NOT_FOUND
+
+
+async def test_the_full_introspection_query_of_graphiql_is_within_the_limits(
+    app: httpx.AsyncClient,
+) -> None:
+    from graphql import get_introspection_query
+
+    query = get_introspection_query(descriptions=True, input_value_deprecation=True)
+    body = (await post(app, {"query": query}, make_token("admin"))).json()
+    assert "errors" not in body, body.get("errors")
+    assert body["data"]["__schema"]["queryType"]["name"] == "Query"
