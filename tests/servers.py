@@ -42,17 +42,16 @@ class Server:
 
 @contextmanager
 def gateway(env: dict[str, str], log: Path, *args: str) -> Iterator[Server]:
-    """`billing-gateway serve` with `env` added to a clean environment."""
+    """`billing-gateway serve` with `env` added to a clean environment; its log
+    (stderr) goes to `log`, what it prints for people (stdout) beside it."""
     port = free_port()
     base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    command = [CLI, "serve", "--port", str(port), *args]
     with (
-        log.open("w") as out,
+        log.open("w") as err,
+        log.with_suffix(".out").open("w") as out,
         subprocess.Popen(
-            [CLI, "serve", "--port", str(port), *args],
-            env={**base, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
+            command, env={**base, **env}, stdout=out, stderr=err, text=True
         ) as process,
     ):
         server = Server(process, port, log)
