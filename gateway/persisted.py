@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from redis.exceptions import RedisError
+
 log = logging.getLogger("billing.persisted")
 
 NOT_FOUND: Final = "PersistedQueryNotFound"
@@ -80,8 +82,6 @@ class RedisStore:
         self._prefix = prefix + "apq:"
 
     async def get(self, key: str) -> str | None:
-        from redis.exceptions import RedisError
-
         try:
             value = await self._redis.get(self._prefix + key)
         except (RedisError, OSError, TimeoutError) as exc:
@@ -90,8 +90,6 @@ class RedisStore:
         return value.decode() if isinstance(value, bytes) else value
 
     async def put(self, key: str, query: str) -> None:
-        from redis.exceptions import RedisError
-
         try:
             await self._redis.set(self._prefix + key, query, ex=REDIS_TTL_SECONDS)
         except (RedisError, OSError, TimeoutError) as exc:

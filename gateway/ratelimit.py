@@ -17,6 +17,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
 from auth.principal import Principal, Role
 from gateway import metrics
 
@@ -137,8 +140,6 @@ class RedisBuckets(_Base):
     """Buckets shared by every replica through one Redis; fails open on an outage."""
 
     def __init__(self, url: str, capacity: int, restore_rate: float, prefix: str) -> None:
-        import redis.asyncio as aioredis
-
         super().__init__(capacity, restore_rate)
         self.prefix = prefix
         self.redis: Any = aioredis.from_url(
@@ -162,8 +163,6 @@ class RedisBuckets(_Base):
         await self.redis.aclose()
 
     async def _run(self, key: str, cost: int) -> tuple[bool, float] | None:
-        from redis.exceptions import RedisError
-
         args = [self.capacity, self.restore_rate, cost]
         try:
             allowed, available = await self._script(keys=[self.prefix + key], args=args)

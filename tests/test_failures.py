@@ -143,3 +143,32 @@ async def test_a_request_past_its_deadline_answers_timeout(
     finally:
         proxy.thaw()
         await proxy.cut()
+
+
+async def test_an_exhausted_pool_answers_503_after_its_bounded_wait(
+    database_url: str, clock: FixedClock
+) -> None:
+    proxy = PgProxy(database_url)
+    await proxy.start()
+    env = {"BILLING_ENV": "dev", "BILLING_DB_POOL_SIZE": "1", "BILLING_DB_ACQUIRE_TIMEOUT": "0.5"}
+    headers = {"Authorization": f"Bearer {make_token('admin')}"}
+    query = {"query": "{ accounts(first: 1) { totalCount } }"}
+    try:
+        async with serving(proxy.dsn, clock, env) as client:
+            assert (await client.post("/graphql", json=query, headers=headers)).status_code == 200
+            proxy.freeze()  # the pool's one connection is now stuck in a request
+            stuck = asyncio.create_task(client.post("/graphql", json=query, headers=headers))
+            await asyncio.sleep(0.3)
+
+            started = time.monotonic()
+            response = await client.post("/graphql", json=query, headers=headers)
+            took = time.monotonic() - started
+
+            assert response.status_code == 503
+            assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+            assert took < PROMPTLY
+            proxy.thaw()
+            assert (await stuck).status_code == 200
+    finally:
+        proxy.thaw()
+        await proxy.cut()
