@@ -214,8 +214,13 @@ class GraphQLGate:
                 cost=_cost(requested, 0, decision.status),
             )
         await services.persisted.register(resolved)
-        result, statements = await self._execute(call, services, document)
-        return await self._result(call, services, document, operation, result, statements)
+        try:
+            result, statements = await self._execute(call, services, document)
+            return await self._result(call, services, document, operation, result, statements)
+        except Refused as failed:  # the database failed us: the caller pays nothing
+            throttle = await services.buckets.refund(call.bucket, requested)
+            failed.extensions["cost"] = _cost(requested, 0, throttle)
+            raise
 
     async def _document(
         self, call: Call, services: Services
@@ -380,11 +385,14 @@ class GraphQLGate:
         raise _Answered(transport.request_error_status(call.media), body, code, call.media)
 
     def _refusal(self, refused: Refused, media: str, line: RequestLine) -> Response:
-        if isinstance(refused, _Answered):
-            line.outcome = refused.code
-            return _json(refused.status, refused.body, refused.media)
         line.outcome = refused.code
-        body = error_body(refused.code, refused.message, line.request_id, **refused.extensions)
+        if isinstance(refused, _Answered):
+            return _json(refused.status, refused.body, refused.media)
+        extensions = dict(refused.extensions)
+        spent = extensions.pop("cost", None)
+        body = error_body(refused.code, refused.message, line.request_id, **extensions)
+        if spent is not None:
+            body["extensions"] = {"requestId": line.request_id, "cost": spent}
         return _json(refused.status, body, media, refused.headers)
 
 

@@ -89,6 +89,7 @@ async def test_a_stopped_database_is_503_for_every_role_and_recovers(rig: Rig) -
         assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
         assert error["extensions"]["requestId"] == response.headers["x-request-id"]
         assert "data" not in response.json()
+        assert response.json()["extensions"]["cost"]["actualQueryCost"] == 0
         assert took < PROMPTLY, (role, took)
     status, took = await ready(rig)
     assert (status, took < PROMPTLY) == (503, True)

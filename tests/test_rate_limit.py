@@ -94,6 +94,7 @@ async def test_the_bucket_refuses_one_subjects_burst_and_not_its_neighbours(
     retry = error["extensions"]["retryAfter"]
     assert retry >= 1
     assert refused.headers["retry-after"] == str(retry)
+    assert refused.json()["extensions"]["cost"]["requestedQueryCost"] == PAGE_COST
     assert "data" not in refused.json()
     assert neighbour.status_code == 200
     assert neighbour.json()["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] >= 59
