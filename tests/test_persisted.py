@@ -4,6 +4,7 @@ allow-list mode that runs only registered documents."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import make_token, serving
+from servers import redis_url
 
 from gateway.clock import FixedClock
 
@@ -116,3 +118,19 @@ async def test_allow_list_mode_refuses_an_unregistered_document(
     assert "data" not in by_text
     assert with_hash["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert by_hash["errors"][0]["message"] == "PersistedQueryNotFound"
+
+
+@pytest.mark.skipif(redis_url() is None, reason="no Redis: set REDIS_URL or run one locally")
+async def test_apq_in_redis_is_shared_by_replicas(database_url: str, clock: FixedClock) -> None:
+    url = redis_url()
+    assert url is not None
+    env = {
+        "BILLING_ENV": "dev",
+        "REDIS_URL": url,
+        "BILLING_REDIS_PREFIX": f"t:{secrets.token_hex(6)}:",
+    }
+    query = f"query Shared{secrets.token_hex(3)} {{ viewer {{ role }} }}"
+    async with serving(database_url, clock, env) as one, serving(database_url, clock, env) as two:
+        registered = await post(one, {"query": query, "extensions": persisted(sha(query))})
+        by_hash = await post(two, {"extensions": persisted(sha(query))})
+    assert registered["data"] == by_hash["data"] == {"viewer": {"role": "ADMIN"}}
