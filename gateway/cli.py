@@ -1,4 +1,8 @@
-"""The `billing-gateway` command: serve, worker, migrate, seed, token, schema."""
+"""The `billing-gateway` command: serve, worker, migrate, seed, token, schema.
+
+Nothing here imports prometheus_client at module level: `serve` must point
+PROMETHEUS_MULTIPROC_DIR at its metrics folder before the first import, so that
+every process of the server (workers and the engine thread's) writes there."""
 
 from __future__ import annotations
 
@@ -6,7 +10,10 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
+import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from importlib import metadata
@@ -16,10 +23,9 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from auth.scopes import ALL_SCOPES
-from gateway import embedded, migrate
+from gateway import embedded, logs, migrate
 from gateway.clock import Clock
 from gateway.settings import ConfigError, Settings, load
-from gateway.worker import DEFAULT_INTERVAL, EngineThread, work
 
 T = TypeVar("T")
 UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -31,7 +37,7 @@ class CliError(Exception):
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup()
     try:
         args.run(args, load())
     except (CliError, ConfigError, migrate.MigrationError) as exc:
@@ -97,7 +103,12 @@ def _worker_parser(sub: Any) -> None:
                 " exactly once however many workers run.")  # fmt: skip
     w.add_argument("--once", action="store_true", help="catch up to now, then exit 0")
     w.add_argument(
-        "--interval", type=_positive_seconds, default=DEFAULT_INTERVAL, help="seconds between runs"
+        # The default is resolved when the worker runs: importing the engine here would
+        # import prometheus_client before `serve` set its metrics folder.
+        "--interval",
+        type=_positive_seconds,
+        default=None,
+        help="seconds between runs (30)",
     )
 
 
@@ -173,24 +184,65 @@ def _utc_date(text: str) -> datetime:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    # SIGTERM before uvicorn takes over (migrating, seeding) still runs the cleanup below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    metrics_dir = _metrics_folder()
     server, dsn = _database(settings)
-    os.environ["DATABASE_URL"] = dsn  # workers load their settings from the environment
-    clock = settings.clock()
-    _run(migrate.migrate(dsn), dsn)
-    if server is not None:
-        _run(_seed_if_empty(dsn, clock), dsn)
-    _announce(args, settings, dsn)
-    engine = EngineThread(dsn, clock) if server is not None or args.worker else None
+    try:
+        os.environ["DATABASE_URL"] = dsn  # workers load their settings from the environment
+        clock = settings.clock()
+        _run(migrate.migrate(dsn), dsn)
+        if server is not None:
+            _run(_seed_if_empty(dsn, clock), dsn)
+        _announce(args, settings, dsn)
+        _serve_with_engine(args, settings, dsn, run_engine=server is not None or args.worker)
+    finally:
+        if server is not None:
+            embedded.stop(server)
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_folder() -> str | None:
+    """Samples of every worker go to one folder (made here unless the operator set one)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        for stale in os.scandir(folder):
+            if stale.name.endswith(".db"):
+                os.unlink(stale.path)
+        return None
+    folder = tempfile.mkdtemp(prefix="billing-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
+
+
+def _serve_with_engine(
+    args: argparse.Namespace, settings: Settings, dsn: str, *, run_engine: bool
+) -> None:
+    from gateway.worker import EngineThread
+
+    engine = EngineThread(dsn, settings.clock()) if run_engine else None
     if engine is not None:
         engine.start()
     try:
-        _serve(args)
+        if settings.metrics_port is not None:
+            _metrics_server(args.host, settings.metrics_port)
+        _serve(args, settings)
     finally:
         if engine is not None:
             engine.stop()
 
 
-def _serve(args: argparse.Namespace) -> None:
+def _metrics_server(host: str, port: int) -> None:
+    from prometheus_client import start_http_server
+
+    from gateway import metrics
+
+    start_http_server(port, addr=host, registry=metrics.registry())
+    logging.getLogger("billing.metrics").info("metrics on http://%s:%d/metrics", host, port)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     uvicorn.run(
@@ -201,17 +253,22 @@ def _serve(args: argparse.Namespace) -> None:
         loop="uvloop",
         http="httptools",
         lifespan="on",
-        log_level="info",
+        log_config=logs.config(),
+        access_log=False,  # the gate logs one line per GraphQL request
+        timeout_graceful_shutdown=int(settings.timeouts.shutdown),
     )
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    from gateway.worker import DEFAULT_INTERVAL, work
+
     server, dsn = _database(settings)
     if server is not None:
         _run(migrate.migrate(dsn), dsn)
     else:
         _run(_require_migrated(dsn), dsn)
-    done = _run(work(dsn, settings.clock(), once=args.once, interval=args.interval), dsn)
+    interval = args.interval or DEFAULT_INTERVAL
+    done = _run(work(dsn, settings.clock(), once=args.once, interval=interval), dsn)
     if args.once:
         summary = ", ".join(f"{kind} {n}" for kind, n in sorted(done.items()))
         print(f"caught up: {summary or 'nothing was due'}")
@@ -297,6 +354,10 @@ def _database(settings: Settings) -> tuple[Any, str]:
     """The configured server, or the embedded one (started here) when none is."""
     if settings.database_url:
         return None, settings.database_url
+    if not settings.dev:
+        raise ConfigError(
+            "BILLING_ENV=prod needs DATABASE_URL (the embedded PostgreSQL is for dev only)"
+        )
     server = embedded.start(settings.data_dir)
     return server, embedded.dsn(server)
 
@@ -335,7 +396,7 @@ async def _seed_if_empty(dsn: str, clock: Clock) -> None:
 
 def _announce(args: argparse.Namespace, settings: Settings, dsn: str) -> None:
     from auth.tokens import mint
-    from gateway.app import DEMO_ACCOUNT
+    from gateway.graphiql import DEMO_ACCOUNT
 
     async def demo_account() -> str | None:
         conn = await asyncpg.connect(dsn)

@@ -5,22 +5,58 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Final
 
 from auth.tokens import AuthSettings
 from gateway.clock import Clock, ShiftedClock, SystemClock, parse_instant
+from gateway.limits import Limits
 
 ENVIRONMENTS: Final = ("dev", "prod")
 MIN_PROD_SECRET_BYTES: Final = 32
+PROD_METRICS_PORT: Final = 9100
+# Each static limit and its variable (docs/operations.md lists them all).
+LIMIT_VARIABLES: Final = {
+    "max_depth": "BILLING_MAX_DEPTH",
+    "max_aliases": "BILLING_MAX_ALIASES",
+    "max_tokens": "BILLING_MAX_TOKENS",
+    "max_fields": "BILLING_MAX_FIELDS",
+    "max_query_chars": "BILLING_MAX_QUERY_CHARS",
+    "max_body_bytes": "BILLING_MAX_BODY_BYTES",
+    "max_auth_bytes": "BILLING_MAX_AUTH_BYTES",
+    "max_errors": "BILLING_MAX_ERRORS",
+    "max_cost": "BILLING_MAX_COST",
+}
 # Dev and tests only: a fixed secret so `token` and `serve` agree without set-up.
 DEV_SECRET: Final = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 (public by design)
 
 
 class ConfigError(Exception):
     """A setting is missing or unsafe; the message is shown to the operator as is."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. Every wait of a request is bounded by one of these."""
+
+    body: float = 5.0  # BILLING_BODY_TIMEOUT: the whole request body must arrive within it
+    request: float = 10.0  # BILLING_REQUEST_TIMEOUT: past it a request answers TIMEOUT
+    acquire: float = 2.0  # BILLING_DB_ACQUIRE_TIMEOUT: waiting for a pooled connection
+    statement: float = 5.0  # BILLING_STATEMENT_TIMEOUT: PostgreSQL's statement_timeout
+    ready: float = 2.0  # BILLING_READY_TIMEOUT: /readyz answers within it
+    shutdown: float = 15.0  # BILLING_SHUTDOWN_TIMEOUT: draining in-flight requests
+
+
+TIMEOUT_VARIABLES: Final = {
+    "body": "BILLING_BODY_TIMEOUT",
+    "request": "BILLING_REQUEST_TIMEOUT",
+    "acquire": "BILLING_DB_ACQUIRE_TIMEOUT",
+    "statement": "BILLING_STATEMENT_TIMEOUT",
+    "ready": "BILLING_READY_TIMEOUT",
+    "shutdown": "BILLING_SHUTDOWN_TIMEOUT",
+}
 
 
 @dataclass(frozen=True)
@@ -34,7 +70,15 @@ class Settings:
     jwt_issuer: str
     jwt_audience: str
     cursor_secret: bytes = b""
-    max_body_bytes: int = 1_000_000
+    limits: Limits = field(default_factory=Limits)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    pool_size: int = 10
+    rate_capacity: int = 10_000
+    rate_restore: float = 500.0
+    cors_origins: tuple[str, ...] = ()
+    metrics_port: int | None = None
+    persisted_queries_dir: Path | None = None
+    redis_prefix: str = "billing:"
     # BILLING_NOW (dev only): billing time starts at this instant and runs on.
     pinned_now: datetime | None = None
 
@@ -71,9 +115,62 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         jwt_issuer=env.get("BILLING_JWT_ISSUER", "billing-gateway"),
         jwt_audience=env.get("BILLING_JWT_AUDIENCE", "billing-api"),
         pinned_now=_pinned_now(env.get("BILLING_NOW")),
+        limits=Limits(
+            **{k: _int(env, v, getattr(Limits(), k)) for k, v in LIMIT_VARIABLES.items()}
+        ),
+        timeouts=Timeouts(
+            **{k: _number(env, v, getattr(Timeouts(), k)) for k, v in TIMEOUT_VARIABLES.items()}
+        ),
+        pool_size=_int(env, "BILLING_DB_POOL_SIZE", 10),
+        rate_capacity=_int(env, "BILLING_RATE_LIMIT_CAPACITY", 10_000),
+        rate_restore=_number(env, "BILLING_RATE_LIMIT_RESTORE", 500.0),
+        cors_origins=_origins(env.get("BILLING_CORS_ORIGINS")),
+        metrics_port=_metrics_port(env.get("BILLING_METRICS_PORT"), mode),
+        persisted_queries_dir=_folder(env.get("BILLING_PERSISTED_QUERIES_DIR")),
+        redis_prefix=env.get("BILLING_REDIS_PREFIX", "billing:"),
     )
     _check_prod(settings)
     return replace(settings, cursor_secret=_cursor_secret(env.get("BILLING_CURSOR_SECRET"), secret))
+
+
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {text!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive")
+    return value
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    value = _number(env, name, default)
+    if value != int(value):
+        raise ConfigError(f"{name} must be a whole number")
+    return int(value)
+
+
+def _metrics_port(text: str | None, mode: str) -> int | None:
+    """Prod never serves metrics on the API port: its own port, 9100 unless set."""
+    if text:
+        return _int({"BILLING_METRICS_PORT": text}, "BILLING_METRICS_PORT", 0)
+    return None if mode == "dev" else PROD_METRICS_PORT
+
+
+def _origins(text: str | None) -> tuple[str, ...]:
+    return tuple(origin.strip() for origin in (text or "").split(",") if origin.strip())
+
+
+def _folder(text: str | None) -> Path | None:
+    if not text:
+        return None
+    path = Path(text)
+    if not path.is_dir():
+        raise ConfigError(f"BILLING_PERSISTED_QUERIES_DIR: {text} is not a folder")
+    return path
 
 
 def _pinned_now(text: str | None) -> datetime | None:

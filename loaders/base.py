@@ -44,6 +44,13 @@ class Loader(DataLoader[Any, Any]):
         super().__init__()
         self.db = db
         self.reach = reach
+        load = self.batch_load_fn
+
+        async def counted(keys: list[Any]) -> Any:
+            db.batched(type(self).__name__, len(keys))
+            return await load(keys)
+
+        self.batch_load_fn = counted
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         """`sql` in the form for this request's reach, with the reach as $2."""

@@ -1,20 +1,14 @@
-"""The composition root of the graph: one Query (and, once there are writes, one
-Mutation) merged from the domain modules, with the server's limits configured
-deliberately (docs/limits.md). Building it checks the scope rule (schema/domains.py),
-so a schema that breaks it never serves."""
+"""The composition root of the graph: one Query and one Mutation merged from the
+domain modules. The schema carries no limits of its own: the gateway's gate
+(gateway/gate.py) parses, limits, validates and costs every document before it is
+executed. Building it checks the scope rule (schema/domains.py), so a schema that
+breaks it never serves."""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
 import strawberry
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
 from strawberry.schema.config import StrawberryConfig
 
 from schema import (
@@ -27,13 +21,7 @@ from schema import (
     usage_mutations,
     viewer,
 )
-from schema.limits import IntrospectionByContext
 from schema.scalars import SCALARS
-
-MAX_DEPTH: Final = 12
-MAX_ALIASES: Final = 30
-MAX_TOKENS: Final = 5_000
-CACHE_SIZE: Final = 512
 
 
 def merge(name: str, description: str, parts: tuple[type, ...]) -> Any:
@@ -71,14 +59,6 @@ def build(query: type = Query, mutation: type | None = Mutation) -> GatewaySchem
         query=query,
         mutation=mutation,
         config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
-        extensions=[
-            IntrospectionByContext,
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: ParserCache(maxsize=CACHE_SIZE),
-            lambda: ValidationCache(maxsize=CACHE_SIZE),
-        ],
     )
     domains.check(built._schema)
     return built

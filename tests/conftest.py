@@ -33,6 +33,15 @@ SEED_ACCOUNTS = 50
 # Time-dependent tests run at the seed's date and well after it, with no engine run
 # in between: reads must derive the current period from the clock, whatever the date.
 LATER_DAYS = (0, 40, 400)
+# The shared test apps read whole seeded databases in one query, many times over,
+# as one subject: their cost limit and rate-limit bucket are out of the way (the
+# bucket always full, so responses compare byte for byte). The limits have their
+# own tests on apps with the default settings (tests/test_limits.py and others).
+UNTHROTTLED = {
+    "BILLING_MAX_COST": "100000000",
+    "BILLING_RATE_LIMIT_CAPACITY": "1000000000",
+    "BILLING_RATE_LIMIT_RESTORE": "1000000000",
+}
 
 
 @pytest.fixture(scope="session")
@@ -161,9 +170,13 @@ def at(clock: FixedClock) -> Iterator[FixedClock]:
 
 
 @asynccontextmanager
-async def serving(database: str, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
-    """The ASGI app over `database`, under its lifespan, with an HTTP client on it."""
-    application = create_app(load({"DATABASE_URL": database, "BILLING_ENV": "dev"}), clock)
+async def serving(
+    database: str, clock: Clock, env: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The ASGI app over `database`, under its lifespan, with an HTTP client on it.
+    `env` replaces the shared apps' settings (None: dev, cost and bucket out of the way)."""
+    chosen = {"BILLING_ENV": "dev", **UNTHROTTLED} if env is None else env
+    application = create_app(load({"DATABASE_URL": database, **chosen}), clock)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
@@ -194,6 +207,7 @@ def make_token(
     partner: str | None = None,
     scopes: list[str] | None = None,
     ttl: int = 600,
+    subject: str | None = None,
 ) -> str:
     return mint(
         DEV_SECRET,
@@ -202,6 +216,7 @@ def make_token(
         partner=partner,
         scopes=sorted(ALL_SCOPES) if scopes is None else scopes,
         ttl_seconds=ttl,
+        subject=subject,
     )
 
 

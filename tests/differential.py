@@ -11,8 +11,8 @@ import asyncpg
 from graphql import parse
 
 from auth.principal import Principal, Role
-from gateway.app import reach_of
 from gateway.errors import format_error
+from gateway.gate import reach_of
 from gateway.plan import NotPlanned
 from gateway.planned import PlannedExecutor
 from loaders import Loaders
@@ -59,7 +59,7 @@ async def context(pool: asyncpg.Pool, caller: Caller, now: datetime) -> RequestC
 
 def shown(data: Any, errors: list[Any]) -> dict[str, Any]:
     """The answer as a client reads it; errors sorted (their order is not specified)."""
-    formatted = [format_error(e, REQUEST_ID) for e in errors]
+    formatted = [format_error(e, REQUEST_ID)[0] for e in errors]
     return {
         "data": data,
         "errors": sorted(formatted, key=lambda e: (str(e.get("path")), e["message"])),

@@ -1,5 +1,7 @@
-"""A TCP proxy in front of the test PostgreSQL that a test can cut and restore, so
-"the database is down" is real network failure without stopping the shared server."""
+"""A TCP proxy in front of the test PostgreSQL that a test can cut, freeze and
+restore, so "the database is down" (connections refused) and "the database is
+frozen" (connections accepted, nothing ever answered) are real network failures
+without stopping the shared server."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ class PgProxy:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     @property
     def dsn(self) -> str:
@@ -36,6 +40,13 @@ class PgProxy:
             writer.close()
         self._writers.clear()
 
+    def freeze(self) -> None:
+        """Keep accepting connections, but pass no byte either way until `thaw`."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
     async def _open_upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         socket_dir = parse_qs(self.upstream.query).get("host", [None])[0]
         if socket_dir:
@@ -43,14 +54,16 @@ class PgProxy:
         return await asyncio.open_connection(self.upstream.hostname, self.upstream.port or 5432)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        await self._flowing.wait()
         up_reader, up_writer = await self._open_upstream()
-        self._writers |= {writer, up_writer}
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        self._writers.add(up_writer)
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
 
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(ConnectionError, OSError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    writer.close()
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                await self._flowing.wait()
+                writer.write(data)
+                await writer.drain()
+        writer.close()

@@ -345,7 +345,7 @@ async def test_rotated_jwks_file_is_picked_up_without_a_restart(
     async with app.router.lifespan_context(app):
         source = JwksKeySource(path.as_uri(), clock=clock)
         auth = load({"BILLING_JWT_JWKS_URL": path.as_uri(), "BILLING_ENV": "dev"}).auth()
-        app.state.verifier = TokenVerifier(auth, jwks=source)
+        app.state.services.verifier = TokenVerifier(auth, jwks=source)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             before = await post(client, bearer(old_token))
@@ -377,7 +377,7 @@ async def test_the_app_reads_its_jwks_at_startup(
     write_jwks(path, {RSA_KID: keys.rsa})
     app = jwks_app(database_url, path)
     async with app.router.lifespan_context(app):
-        source = app.state.verifier.key_source
+        source = app.state.services.verifier.key_source
         assert source is not None
         assert source.url == path.as_uri()
         assert source.fetch_count == 1

@@ -54,7 +54,7 @@ async def test_a_refused_token_is_logged_with_its_reason_and_the_client_is_not_t
 ) -> None:
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     expired = mint(DEV_SECRET, role="admin", ttl_seconds=60, now=an_hour_ago)
-    with caplog.at_level(logging.INFO, logger="billing.app"):
+    with caplog.at_level(logging.INFO, logger="billing.request"):
         response = await gql("{ viewer { role } }", expired)
 
     assert response.status_code == 401

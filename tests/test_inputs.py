@@ -155,4 +155,4 @@ async def test_rfc_3339_datetimes_are_accepted(gql: Gql, known: dict[str, str], 
 def test_text_postgres_cannot_store_is_the_clients_input(raised: Exception) -> None:
     # The net under the checks: should such text reach a statement, it is still input.
     error = GraphQLError("failed", original_error=raised)
-    assert classify(error, "req")[0] == "BAD_USER_INPUT"
+    assert classify(error).code == "BAD_USER_INPUT"

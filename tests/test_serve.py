@@ -4,6 +4,7 @@ data across a restart."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -30,23 +31,28 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(data_dir: Path, port: int, now: str) -> Iterator[tuple[list[str], str]]:
+def serving(
+    data_dir: Path, port: int, now: str, stop: signal.Signals = signal.SIGINT
+) -> Iterator[tuple[list[str], str]]:
     """`serve` on the embedded database, its billing clock starting at `now`."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
     env |= {"BILLING_DATA_DIR": str(data_dir), "BILLING_ENV": "dev", "BILLING_NOW": now}
-    with subprocess.Popen(
-        [CLI, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as proc:
+    with (
+        (data_dir / "serve.log").open("a") as log,
+        subprocess.Popen(
+            [CLI, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        ) as proc,
+    ):
         try:
             lines = _read_until_token(proc)
             _wait_healthy(port)
             yield lines, lines[-1]
         finally:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(stop)
             proc.wait(timeout=30)
 
 
@@ -118,3 +124,27 @@ def test_serve_embedded_answers_keeps_its_data_and_bills_on(tmp_path: Path) -> N
     assert first == {"viewer": {"role": "CUSTOMER", "accountCount": 1}}
     assert second == first
     assert (tmp_path / "pg" / "PG_VERSION").exists()
+
+
+def test_serve_starts_quietly_and_stops_its_embedded_postgresql(tmp_path: Path) -> None:
+    port = free_port()
+    with serving(tmp_path, port, SEEDED, stop=signal.SIGTERM):  # what docker and systemd send
+        pid_file = tmp_path / "pg" / "postmaster.pid"
+        postmaster = int(pid_file.read_text().splitlines()[0])
+        assert _running(postmaster)
+
+    assert not _running(postmaster)  # stopped by serve on its way out, not left behind
+    lines = (tmp_path / "serve.log").read_text().splitlines()
+    records = [json.loads(line) for line in lines]  # one format: JSON lines only
+    # quiet: none of pgserver's INFO chatter (a failure to stop would still be shown)
+    assert not [r for r in records if r["logger"].startswith("pgserver") and r["level"] == "INFO"]
+    assert len(records) < 15, lines
+
+
+def _running(pid: int) -> bool:
+    """Alive, and not a zombie waiting for a container's init to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -46,7 +46,7 @@ def build_seed_data(
     built = _build_accounts(accounts, seed, catalog, as_of, partners, usage_days)
     counters = _number_invoices(built)
     for account in built:
-        add_account_rows(rows, account)
+        add_account_rows(rows, account, as_of)
     rows["invoice_number_counters"] = sorted(counters.items())
     return SeedData(rows, [a.id for a in built], partners)
 

@@ -42,12 +42,17 @@ def add_partner_rows(rows: dict[str, list[Row]], ids: Sequence[str], as_of: date
         rows["partners"].append((pid, name, midnight(as_of) - timedelta(days=1500 - 90 * n)))
 
 
-def add_account_rows(rows: dict[str, list[Row]], a: AccountData) -> None:
+def add_account_rows(rows: dict[str, list[Row]], a: AccountData, as_of: datetime) -> None:
     rows["accounts"].append((a.id, a.name, a.currency, a.tax_rate, a.partner_id, a.created_at))
     _subscription_rows(rows, a)
     _invoice_rows(rows, a)
-    rows["entitlement_grants"].extend(a.grants)
+    rows["entitlement_grants"].extend((*g, _expiry_recorded(g[5], as_of)) for g in a.grants)
     _usage_rows(rows, a)
+
+
+def _expiry_recorded(expires: object, as_of: datetime) -> datetime | None:
+    """A grant that expired before the data's "now" had its expiry recorded then."""
+    return expires if isinstance(expires, datetime) and expires <= as_of else None
 
 
 def _subscription_rows(rows: dict[str, list[Row]], a: AccountData) -> None:

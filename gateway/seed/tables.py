@@ -39,7 +39,7 @@ COLUMNS: Final[Mapping[str, tuple[str, ...]]] = {
     ),
     "entitlement_grants": (
         *("id", "account_id", "feature_id", "enabled", "limit_value", "expires_at"),
-        "created_at",
+        *("created_at", "expiry_recorded_at"),
     ),
     "invoice_number_counters": ("year", "last_number"),
     "usage_event_keys": ("account_id", "idempotency_key", "meter_id", "quantity", "occurred_at"),
