@@ -166,9 +166,7 @@ def app(client: httpx.AsyncClient) -> Any:
 
 
 @pytest.fixture(scope="session")
-async def scratch_client(
-    scratch_url: str, clock: FixedClock
-) -> AsyncIterator[httpx.AsyncClient]:
+async def scratch_client(scratch_url: str, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(scratch_url, clock) as c:
         yield c
 

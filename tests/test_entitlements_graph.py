@@ -125,7 +125,11 @@ async def test_unlimited_wins_and_booleans_are_any(
         account = await builders.account(conn)
         for code in ("pro_monthly_usd", "business_monthly_usd"):
             await builders.subscription(
-                conn, account, code, start=instant - timedelta(days=1), end=instant + timedelta(days=29)
+                conn,
+                account,
+                code,
+                start=instant - timedelta(days=1),
+                end=instant + timedelta(days=29),
             )
 
     seats = await ask(scratch_gql, account, "team.seats")  # Pro 10 + Business unlimited

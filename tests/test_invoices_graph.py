@@ -3,7 +3,7 @@ invoice priced by DOMAIN.md's rules, and keyset pagination."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import asyncpg
