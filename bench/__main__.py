@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from bench import balance, dataset, workloads
 from bench.run import Options, run
@@ -91,7 +93,15 @@ def server_dsn(url: str | None) -> Iterator[str]:
         server.cleanup()
 
 
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (and SIGINT where a shell ignored it) end the run like Ctrl-C: every
+    server the bench started is stopped on the way out."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     args = parser().parse_args()
     unknown = set(args.workloads) - set(workloads.NAMES)
     if unknown:

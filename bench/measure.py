@@ -34,14 +34,15 @@ class Round:
     hwm_mib: list[float]  # per worker, peak since start
 
     @property
-    def cpu_ms_per_request(self) -> float:
-        return 1000 * self.cpu_seconds / max(self.result.requests, 1)
+    def served(self) -> int:
+        """Requests the server worked through: wrk's answered ones, and the one each
+        connection still had outstanding when wrk stopped (the server finishes it, and
+        its CPU is counted: the measurement ends once the server is idle again)."""
+        return self.result.requests + self.connections
 
     @property
-    def db_ms_per_request(self) -> float | None:
-        if self.db_cpu_seconds is None:
-            return None
-        return 1000 * self.db_cpu_seconds / max(self.result.requests, 1)
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.cpu_seconds / self.served
 
 
 IDLE_SHARE: Final = 0.05  # of one core
@@ -93,6 +94,7 @@ async def measure(
     await asyncio.sleep(seconds / 2)
     held = procstat.connections(workers, system.port)
     result = await asyncio.to_thread(wrk.finish, proc)
+    await settle(pids)
     cpu1 = {p: procstat.cpu_seconds(p) for p in pids}
     db1 = await backends.cpu()
     memory = [procstat.memory_mib(p) for p in workers]

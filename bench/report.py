@@ -53,7 +53,7 @@ def rows(rounds: Sequence[Round], checked: dict[str, dict[str, Checked]]) -> lis
 
 
 def _row(key: tuple[str, int, str], group: list[Round], checked: Checked) -> Row:
-    requests = sum(r.result.requests for r in group)
+    served = sum(r.served for r in group)
     rates = [r.result.rate for r in group]
     db = [r.db_cpu_seconds for r in group]
     return Row(
@@ -67,8 +67,8 @@ def _row(key: tuple[str, int, str], group: list[Round], checked: Checked) -> Row
         floor_ratio=None,
         p50_ms=statistics.median(r.result.p50_ms for r in group),
         p99_ms=statistics.median(r.result.p99_ms for r in group),
-        cpu_ms=1000 * sum(r.cpu_seconds for r in group) / max(requests, 1),
-        db_ms=None if None in db else 1000 * sum(d or 0 for d in db) / max(requests, 1),
+        cpu_ms=1000 * sum(r.cpu_seconds for r in group) / served,
+        db_ms=None if None in db else 1000 * sum(d or 0 for d in db) / served,
         statements=checked.statements,
         kib=checked.bytes / 1024,
         rss_mib=max(group[-1].rss_mib, default=0.0),
