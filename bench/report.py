@@ -7,7 +7,7 @@ import json
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,6 +19,7 @@ README: Final = Path(__file__).with_name("README.md")
 BEGIN: Final = "<!-- latest results: written by `.ci/dev bench` -->"
 END: Final = "<!-- end of latest results -->"
 FLOOR: Final = "floor"
+ONE_WORKER: Final = "gateway ×1"
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class Row:
     rate: float  # req/s, median over rounds
     rate_low: float
     rate_high: float
-    floor_ratio: float | None  # rate ÷ the floor's, same workload and connections
+    floor_ratio: float | None  # ÷ the floor's rate in the same round (median over rounds)
+    one_worker_ratio: float | None  # a multi-worker gateway ÷ the 1-worker one, likewise
     p50_ms: float  # median over rounds
     p99_ms: float
     cpu_ms: float  # server CPU per request, over all rounds
@@ -47,9 +49,28 @@ def rows(rounds: Sequence[Round], checked: dict[str, dict[str, Checked]]) -> lis
     groups: dict[tuple[str, int, str], list[Round]] = defaultdict(list)
     for r in rounds:
         groups[(r.workload, r.connections, r.system)].append(r)
-    made = [_row(key, group, checked[key[0]][key[2]]) for key, group in groups.items()]
-    floors = {(r.workload, r.connections): r.rate for r in made if r.system == FLOOR}
-    return [_with_ratio(r, floors.get((r.workload, r.connections))) for r in made]
+    rates = {(r.workload, r.connections, r.system, r.round): r.result.rate for r in rounds}
+    made = []
+    for key, group in groups.items():
+        row = _row(key, group, checked[key[0]][key[2]])
+        floor = _ratio(group, rates, FLOOR) if row.system != FLOOR else None
+        scaled = None
+        if row.system.startswith("gateway") and row.system != ONE_WORKER:
+            scaled = _ratio(group, rates, ONE_WORKER)
+        made.append(replace(row, floor_ratio=floor, one_worker_ratio=scaled))
+    return made
+
+
+def _ratio(
+    group: list[Round], rates: dict[tuple[str, int, str, int], float], reference: str
+) -> float | None:
+    """Median over rounds of this system's rate ÷ the reference's in the same round:
+    interleaved rounds make each pair share the machine's load of the moment."""
+    pairs = [
+        (r.result.rate, rates.get((r.workload, r.connections, reference, r.round))) for r in group
+    ]
+    ratios = [mine / theirs for mine, theirs in pairs if theirs]
+    return statistics.median(ratios) if ratios else None
 
 
 def _row(key: tuple[str, int, str], group: list[Round], checked: Checked) -> Row:
@@ -65,6 +86,7 @@ def _row(key: tuple[str, int, str], group: list[Round], checked: Checked) -> Row
         rate_low=min(rates),
         rate_high=max(rates),
         floor_ratio=None,
+        one_worker_ratio=None,
         p50_ms=statistics.median(r.result.p50_ms for r in group),
         p99_ms=statistics.median(r.result.p99_ms for r in group),
         cpu_ms=1000 * sum(r.cpu_seconds for r in group) / served,
@@ -78,29 +100,24 @@ def _row(key: tuple[str, int, str], group: list[Round], checked: Checked) -> Row
     )
 
 
-def _with_ratio(row: Row, floor: float | None) -> Row:
-    if floor is None or row.system == FLOOR:
-        return row
-    return Row(**{**asdict(row), "floor_ratio": row.rate / floor if floor else None})
-
-
 HEADER: Final = (
-    "| workload | conns | system | req/s (range) | ÷ floor | p50 ms | p99 ms "
+    "| workload | conns | system | req/s (range) | ÷ floor | ÷ ×1 | p50 ms | p99 ms "
     "| CPU ms/req | DB ms/req | SQL/req | KiB | RSS / peak MiB | conns per worker |"
 )
-RULE: Final = "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+RULE: Final = "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 
 
 def table(made: Sequence[Row]) -> str:
     lines = [HEADER, RULE]
     for r in made:
         ratio = "" if r.floor_ratio is None else f"{r.floor_ratio:.2f}"
+        scaled = "" if r.one_worker_ratio is None else f"{r.one_worker_ratio:.2f}"
         db = "n/a" if r.db_ms is None else f"{r.db_ms:.1f}"
         split = " ".join("/".join(map(str, s)) for s in r.split)
         errors = f" ⚠ {r.errors} errors" if r.errors else ""
         lines.append(
             f"| {r.workload} | {r.connections} | {r.system} "
-            f"| {r.rate:,.0f} ({r.rate_low:,.0f}–{r.rate_high:,.0f}){errors} | {ratio} "
+            f"| {r.rate:,.0f} ({r.rate_low:,.0f}–{r.rate_high:,.0f}){errors} | {ratio} | {scaled} "
             f"| {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.cpu_ms:.1f} | {db} | {r.statements:g} "
             f"| {r.kib:.1f} | {r.rss_mib:.0f} / {r.hwm_mib:.0f} | {split} |"
         )
