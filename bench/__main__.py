@@ -66,7 +66,8 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         metavar="RUNS",
         default=0,
-        help="instead: the worker-balance investigation, RUNS runs at 8 connections",
+        help="instead: the worker-balance investigation, RUNS runs at 8 connections"
+        " (or the first of --connections)",
     )
     p.add_argument(
         "--database-url",
@@ -111,7 +112,9 @@ def main() -> None:
         if args.prepare_only:
             return
         if args.balance:
-            asyncio.run(balance.investigate(data, args.balance, args.duration, not args.no_save))
+            conns = args.connections[0] if args.connections != DEFAULTS["connections"] else 8
+            job = balance.investigate(data, args.balance, args.duration, conns, not args.no_save)
+            asyncio.run(job)
             return
         chosen = asyncio.run(workloads.build(data.dsn, args.workloads, args.dashboards))
         options = Options(

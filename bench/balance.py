@@ -1,11 +1,12 @@
 """How `billing-gateway serve --workers 2` spreads its connections over its workers,
 against the same gateway behind one SO_REUSEPORT socket per worker (bench/reuseport.py).
 
-For each process model: one server, then RUNS runs of wrk (8 connections, the core
-dashboard workload) one after the other; in each, the connections each worker holds
-(counted half-way from /proc: the worker's socket inodes against /proc/net/tcp), the
-CPU time each worker used and the requests served. Written to
-bench/results/<date>-<commit>-balance.md (and .json).
+For each process model: one server, then RUNS runs of wrk one after the other (8
+connections unless --connections says otherwise; the core dashboard workload); in
+each, the connections each worker holds (counted half-way from /proc: the worker's
+socket inodes against /proc/net/tcp), the CPU time each worker used and the requests
+served. Written to
+bench/results/<date>-<commit>-balance-c<connections>.md (and .json).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from bench.servers import Server
 from bench.workloads import build
 from resolvers.periods import iso
 
-CONNECTIONS: Final = 8
 WORKERS: Final = 2
 LOGS: Final = ROOT / ".data" / "bench-logs"
 
@@ -65,7 +65,9 @@ MODELS: Final[tuple[tuple[str, Callable[[Dataset], Server]], ...]] = (
 )
 
 
-async def investigate(dataset: Dataset, runs: int, seconds: float, save: bool) -> None:
+async def investigate(
+    dataset: Dataset, runs: int, seconds: float, connections: int, save: bool
+) -> None:
     tool = wrk.ensure_wrk()
     LOGS.mkdir(parents=True, exist_ok=True)
     core = (await build(dataset.dsn, ["core"], 20))[0]
@@ -81,7 +83,7 @@ async def investigate(dataset: Dataset, runs: int, seconds: float, save: bool) -
                 for n in range(1, runs + 1):
                     await settle(server.pids())
                     run = measure(
-                        tool, server, requests, CONNECTIONS, seconds, Backends(conn), ("core", n)
+                        tool, server, requests, connections, seconds, Backends(conn), ("core", n)
                     )
                     done.append(await run)
             finally:
@@ -92,7 +94,10 @@ async def investigate(dataset: Dataset, runs: int, seconds: float, save: bool) -
     facts |= {"load_after": machine.load_now(), "minutes": 2 * runs * seconds / 60}
     print(text(variants), flush=True)
     if save:
-        _save(facts, variants, f".ci/dev bench --balance {runs} --duration {seconds:g}")
+        command = (
+            f".ci/dev bench --balance {runs} --connections {connections} --duration {seconds:g}"
+        )
+        _save(facts, variants, command, connections)
 
 
 def text(variants: list[Variant]) -> str:
@@ -120,11 +125,11 @@ def text(variants: list[Variant]) -> str:
     return "\n".join(lines)
 
 
-def _save(facts: dict[str, Any], variants: list[Variant], command: str) -> None:
-    stem = report.RESULTS / f"{facts['date'][:10]}-{facts['commit']}-balance"
+def _save(facts: dict[str, Any], variants: list[Variant], command: str, connections: int) -> None:
+    stem = report.RESULTS / f"{facts['date'][:10]}-{facts['commit']}-balance-c{connections}"
     body = [
         f"# Worker balance {facts['date']} ({facts['commit']})",
-        f"`{command}`: wrk at {CONNECTIONS} connections, core dashboard workload, one "
+        f"`{command}`: wrk at {connections} connections, core dashboard workload, one "
         "server per process model kept up across its runs.",
         report.facts_text(facts),
         text(variants),
