@@ -198,6 +198,9 @@ def setup_text(options: Options, dataset: Dataset, workloads: Sequence[Workload]
         f"{options.seconds:g} s per system, workload and connection count "
         f"({', '.join(map(str, options.connections))}), wrk with 1 thread, after a "
         f"{options.warmup:g} s warm-up. Workloads: {titles}. Medians over rounds "
-        "(req/s range: slowest–fastest round); CPU per request is the server's processes' "
-        "user + system time over all rounds ÷ requests; DB is the database backends' CPU."
+        "(req/s range: slowest–fastest round); ÷ floor and ÷ ×1: medians of the per-round "
+        "ratios to the floor and to the 1-worker gateway. CPU per request: user + system time "
+        "of all the server's processes from wrk's start until the server is idle again, over "
+        "all rounds ÷ (answered requests + the one each connection had outstanding); DB: the "
+        "same for the database's backends."
     )
