@@ -29,7 +29,7 @@ from loaders.base import Row
 from resolvers.billing import Boundary, boundary_lines, meters_billed, next_boundary
 from resolvers.buckets import bucket_starts, floor_bucket, next_bucket, validate_range
 from resolvers.entitlements import Grant, PlanValue, effective, remaining
-from resolvers.lifecycle import LIVE, State, status_at
+from resolvers.lifecycle import LIVE, status_at
 from resolvers.money import format_decimal, invoice_totals
 from resolvers.periods import iso
 from resolvers.values import quantity
@@ -66,32 +66,30 @@ class Held:
     source: str
 
 
+@dataclass(frozen=True)
+class Primary:
+    """The account's primary subscription (its oldest live one), its current period and
+    the boundary that ends it: quotas reset there, the upcoming invoice bills there."""
+
+    row: dict[str, Any]
+    period: Period
+    boundary: Boundary
+
+
 async def full(conn: Conn, ask: Ask, variables: dict[str, Any]) -> dict[str, Any]:
     found = await account_rows(conn, ask, variables["id"])
     if found is None:
         return {"account": None}
     account, invoices = found
-    live = live_subscriptions(ask, account)
+    first = primary(ask, account)
     held = entitlements_held(ask, account)
-    quotas = [h for h in held if h.feature["kind"] == "QUOTA"]
-    period = (live[0][1].period_start, live[0][1].period_end) if live else month_of(ask.now)
-    boundary = next_boundary(*live[0]) if live else None
-    billed = meters_billed(ask.catalog, live[0][0]["plan_id"]) if live else []
     start, end = validate_range(instant(variables["from"]), instant(variables["to"]), "DAY")
     meter = ask.catalog.by_key("meters")[SERIES_METER]
-    keys = [(q.feature["meter_id"], *period) for q in quotas]
-    keys += [(m, *boundary.usage_period) for m, _ in billed] if boundary else []
-    totals, days = await usage(conn, account["id"], keys, (meter["id"], start, end))
-    quota_used = {
-        q.feature["id"]: used(t, ask, q.feature["meter_id"])
-        for q, t in zip(quotas, totals[: len(quotas)], strict=True)
-    }
-    billed_used = {
-        m: used(t, ask, m) for (m, _), t in zip(billed, totals[len(quotas) :], strict=True)
-    }
-    upcoming = None
-    if live and boundary:
-        upcoming = upcoming_invoice(ask, account, live[0][0], boundary, billed_used)
+    quota_used, billed_used, days = await usage_now(
+        conn, ask, account, held, first, meter, (start, end)
+    )
+    period = first.period if first else month_of(ask.now)
+    upcoming = None if first is None else upcoming_invoice(ask, account, first, billed_used)
     return {
         "account": core_fields(ask, account, invoices)
         | {
@@ -102,21 +100,48 @@ async def full(conn: Conn, ask: Ask, variables: dict[str, Any]) -> dict[str, Any
     }
 
 
+async def usage_now(
+    conn: Conn,
+    ask: Ask,
+    account: Row,
+    held: Sequence[Held],
+    first: Primary | None,
+    meter: Row,
+    window: Period,
+) -> tuple[dict[str, Decimal], dict[str, Decimal], dict[datetime, Totals]]:
+    """In one statement: each QUOTA's use over the primary period (or the UTC month), each
+    billed meter's use over the period the upcoming invoice bills, the series' days."""
+    quotas = [h for h in held if h.feature["kind"] == "QUOTA"]
+    period = first.period if first else month_of(ask.now)
+    billed = [m for m, _ in meters_billed(ask.catalog, first.row["plan_id"])] if first else []
+    keys = [(q.feature["meter_id"], *period) for q in quotas]
+    keys += [(m, *first.boundary.usage_period) for m in billed] if first else []
+    totals, days = await usage(conn, account["id"], keys, (meter["id"], *window))
+    quota_used = {
+        q.feature["id"]: used(t, ask, q.feature["meter_id"])
+        for q, t in zip(quotas, totals[: len(quotas)], strict=True)
+    }
+    billed_used = {m: used(t, ask, m) for m, t in zip(billed, totals[len(quotas) :], strict=True)}
+    return quota_used, billed_used, days
+
+
 def instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def live_subscriptions(ask: Ask, account: Row) -> list[tuple[dict[str, Any], State]]:
-    """Live at `now`, oldest first (the first is the account's primary subscription),
-    as rows carrying their plan's interval, with their state."""
+def primary(ask: Ask, account: Row) -> Primary | None:
+    """The oldest subscription live at `now` (the gateway's rule), if any."""
     stored = sorted(
         (s for s in account["subscriptions"] if s["status"] in LIVE),
         key=lambda s: (s["created_at"], s["id"]),
     )
     plans = ask.catalog.by_id("plans")
-    rows = [{**s, "interval": plans[s["plan_id"]]["interval"]} for s in stored]
-    states = [(row, state_of(ask, s)) for row, s in zip(rows, stored, strict=True)]
-    return [(row, state) for row, state in states if state.live]
+    for sub in stored:
+        state = state_of(ask, sub)
+        if state.live:
+            row = {**sub, "interval": plans[sub["plan_id"]]["interval"]}
+            return Primary(row, (state.period_start, state.period_end), next_boundary(row, state))
+    return None
 
 
 def month_of(now: datetime) -> Period:
@@ -225,9 +250,10 @@ def optional_quantity(value: Decimal | None) -> Decimal | None:
 
 
 def upcoming_invoice(
-    ask: Ask, account: Row, sub: dict[str, Any], boundary: Boundary, usage: dict[str, Decimal]
+    ask: Ask, account: Row, first: Primary, usage: dict[str, Decimal]
 ) -> dict[str, Any]:
     """What the primary subscription's next boundary will bill (the engine's rule)."""
+    sub, boundary = first.row, first.boundary
     add_ons = items_by_subscription(account)[sub["id"]]
     items = [(i["plan_id"], i["quantity"]) for i in add_ons if i["created_at"] <= boundary.at]
     lines = boundary_lines(ask.catalog, sub, boundary, items, usage)
