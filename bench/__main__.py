@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from bench import balance, dataset, workloads
+from bench import balance, dataset, verify, workloads
 from bench.run import Options, run
 
 DEFAULTS = {"workloads": list(workloads.NAMES), "connections": [2, 8, 32], "workers": [1, 2]}
@@ -128,7 +128,10 @@ def main() -> None:
             save=not args.no_save,
             full_set=all(getattr(args, k) == v for k, v in DEFAULTS.items()),
         )
-        asyncio.run(run(options, data, chosen))
+        try:
+            asyncio.run(run(options, data, chosen))
+        except verify.Disagreement as exc:
+            raise SystemExit(f"bench: nothing measured, the systems disagree: {exc}") from None
 
 
 if __name__ == "__main__":
