@@ -27,7 +27,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench.servers import database_name, server_dsn, with_database
+from bench.databases import database_name, server_dsn, with_database
 from gateway import migrate
 from gateway.seed import seed
 from resolvers.periods import add_months, iso
@@ -87,7 +87,7 @@ def catch_up(dsn: str, workers: int, at: datetime) -> float:
     started = time.perf_counter()
     command = [CLI, "worker", "--once"]  # our own CLI with fixed arguments
     procs = [
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(workers)
     ]
     if any(p.wait() != 0 for p in procs):

@@ -43,7 +43,9 @@ def main() -> None:
         document = warm.parse(small)
         assert limits.refusal(document, limits.Limits()) is None
         assert not warm.validate(small, introspection=False)
-        cost.requested(schema._schema, document, get_operation_ast(document), {"id": "acct_x"})
+        operation = get_operation_ast(document)
+        assert operation is not None
+        cost.requested(schema._schema, document, operation, {"id": "acct_x"})
 
     print(f"1,200 repeated fields refused: {cpu_ms(refuse_fields):.2f} ms CPU (median of {RUNS})")
     print(f"small query admitted (cached): {cpu_ms(admit_small):.3f} ms CPU (median of {RUNS})")

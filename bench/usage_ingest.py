@@ -25,7 +25,7 @@ import asyncpg
 import httpx
 
 from auth.tokens import mint
-from bench.servers import database_name, server_dsn, with_database
+from bench.databases import database_name, server_dsn, with_database
 from gateway import migrate
 from gateway.app import create_app
 from gateway.clock import FixedClock

@@ -1,6 +1,6 @@
 """Usage-series latency over an account with millions of raw events.
 
-    .venv/bin/python bench/usage_series.py [--events 10000000] [--requests 200]
+    .ci/dev python -m bench.usage_series [--events 10000000] [--requests 200]
                                            [--database-url URL] [--keep]
 
 Creates a fresh database (on DATABASE_URL's server, else on an embedded PostgreSQL in
@@ -35,6 +35,7 @@ import asyncpg
 import httpx
 
 from auth.tokens import mint
+from bench.events import LoadError, load_events
 from gateway import migrate
 from gateway.app import create_app
 from gateway.clock import SystemClock
@@ -46,26 +47,6 @@ if TYPE_CHECKING:
     Conn = asyncpg.Connection[asyncpg.Record]
 
 DAYS: Final = 90
-MAX_METER_EVERY: Final = 100  # every 100th event goes to storage_gb (MAX)
-
-# One statement per chunk: generate, claim the keys, insert the events whose key was new.
-LOAD: Final = """
-WITH gen AS (
-    SELECT n,
-           CASE WHEN n % $6 = 0 THEN $3 ELSE $2 END AS meter_id,
-           CASE WHEN n % $6 = 0 THEN (50 + n % 200)::numeric(24,6)
-                ELSE (1 + n % 10)::numeric(24,6) END AS quantity,
-           $4::timestamptz + make_interval(secs => n * $5::float8) AS occurred_at
-      FROM generate_series($7::bigint, $8::bigint) AS n
-), claimed AS (
-    INSERT INTO usage_event_keys (account_id, idempotency_key, meter_id, quantity, occurred_at)
-    SELECT $1, 'bench-' || n, meter_id, quantity, occurred_at FROM gen
-    ON CONFLICT DO NOTHING
-    RETURNING account_id, idempotency_key, meter_id, quantity, occurred_at
-)
-INSERT INTO usage_events (account_id, meter_id, quantity, occurred_at, idempotency_key)
-SELECT account_id, meter_id, quantity, occurred_at, idempotency_key FROM claimed"""
-
 # Per meter: raw events against the rollup.
 RECONCILE: Final = """
 SELECT m.key, e.n AS raw_count, h.n AS rollup_count, e.s AS raw_sum, h.s AS rollup_sum,
@@ -121,48 +102,6 @@ def percentile(ordered: list[float], q: float) -> float:
 def fail(message: str) -> None:
     print(f"FAIL: {message}", flush=True)
     raise SystemExit(1)
-
-
-async def load_events(
-    conn: Conn, account: str, meters: dict[str, str], start: datetime, events: int, chunk: int
-) -> None:
-    await conn.execute(
-        "SELECT ensure_usage_partitions($1, $2)",
-        start - timedelta(days=1),
-        start + timedelta(days=DAYS + 1),
-    )
-    step = DAYS * 86_400 / events
-    print(f"loading {events:,} events in chunks of {chunk:,} ...", flush=True)
-    began = time.perf_counter()
-    for lo in range(0, events, chunk):
-        hi = min(events, lo + chunk) - 1
-        t0 = time.perf_counter()
-        status = await conn.execute(
-            LOAD,
-            account,
-            meters["requests"],
-            meters["storage_gb"],
-            start,
-            step,
-            MAX_METER_EVERY,
-            lo,
-            hi,
-        )
-        inserted = int(status.split()[-1])
-        if inserted != hi - lo + 1:
-            fail(f"chunk {lo:,}..{hi:,} inserted {inserted:,} events (keys already taken?)")
-        dt = time.perf_counter() - t0
-        print(
-            f"  {hi + 1:>12,} events  chunk {dt:6.1f} s  ({inserted / dt:,.0f} rows/s)", flush=True
-        )
-    loaded = time.perf_counter() - began
-    print(
-        f"load: {events:,} events in {loaded:.1f} s = {events / loaded:,.0f} events/s", flush=True
-    )
-    t0 = time.perf_counter()
-    # Now rather than by autovacuum in the middle of the measurements.
-    await conn.execute("VACUUM (ANALYZE) usage_events, usage_event_keys, usage_hourly")
-    print(f"vacuum analyze: {time.perf_counter() - t0:.1f} s", flush=True)
 
 
 async def reconcile(conn: Conn, account: str) -> None:
@@ -326,7 +265,10 @@ async def run(args: argparse.Namespace, server_dsn: str) -> None:
             meters = {r["key"]: r["id"] for r in await conn.fetch("SELECT key, id FROM meters")}
             start = end - timedelta(days=DAYS)
             print(f"account {account}, events over [{start:%Y-%m-%d}, {end:%Y-%m-%d})")
-            await load_events(conn, account, meters, start, args.events, args.chunk)
+            try:
+                await load_events(conn, account, start, DAYS, args.events, args.chunk)
+            except LoadError as exc:
+                fail(str(exc))
             await reconcile(conn, account)
             day = CASES[1]
             await explain(conn, account, meters["requests"], end - timedelta(days=day.days), end)

@@ -8,39 +8,11 @@ from typing import Any
 import asyncpg
 from conftest import Gql, make_token
 
-DASHBOARD = """
-query Dashboard($id: ID!, $from: DateTime!, $to: DateTime!) {
-  account(id: $id) {
-    id name currency partner { name }
-    subscriptions(first: 10) {
-      totalCount
-      nodes { id status quantity currentPeriodEnd cancelAtPeriodEnd
-              plan { code name price { amount currency } }
-              items { quantity plan { code price { amount } } } }
-    }
-    invoices(first: 20) {
-      totalCount pageInfo { hasNextPage endCursor }
-      nodes { id number status issuedAt total { amount currency } amountDue { amount }
-              lines(first: 100) { nodes { kind description quantity
-                                          unitAmount { amount } amount { amount } meter { key } } } }
-    }
-    entitlements { feature { key kind } enabled limit used remaining resetsAt source }
-    upcomingInvoice { periodEnd lines { kind description amount { amount } }
-                      subtotal { amount } tax { amount } total { amount } }
-    usage(meter: "requests", from: $from, to: $to, granularity: DAY) { total points { start quantity } }
-  }
-}"""
+from bench import documents
 
-ACCOUNTS_NESTED = """
-query Many($first: Int!) {
-  accounts(first: $first) {
-    nodes { id name
-      subscriptions(first: 5) { totalCount nodes { status plan { code } items { plan { code } } } }
-      invoices(first: 5) { totalCount nodes { number total { amount }
-                           lines(first: 10) { totalCount nodes { amount { amount } } } } }
-    }
-  }
-}"""
+# The bench's documents (bench/documents.py): the full dashboard and a partner's sync.
+DASHBOARD = documents.FULL
+ACCOUNTS_NESTED = documents.PARTNER
 
 
 # The same lists walked backward: keyset pages from the end, one statement per batch.
