@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NoReturn
 
 import asyncpg
@@ -33,7 +36,7 @@ from starlette.types import Receive, Scope, Send
 
 from auth.principal import Principal, Role
 from auth.tokens import TokenError, TokenVerifier
-from gateway import cost, executor, graphiql, limits, metrics, tracing, transport
+from gateway import cost, graphiql, limits, metrics, tracing, transport
 from gateway.clock import Clock
 from gateway.documents import Documents, is_token_limit, select_operation
 from gateway.errors import (
@@ -46,6 +49,7 @@ from gateway.errors import (
     error_body,
     format_error,
 )
+from gateway.executor import Executor, Operation
 from gateway.logs import RequestLine
 from gateway.middleware import request_id
 from gateway.persisted import PersistedQueries, PersistedQueryError, Resolved
@@ -100,6 +104,7 @@ class Call:
     params: Params
     media: str
     line: RequestLine
+    now: datetime  # the request's one reading of the billing clock
 
     @property
     def bucket(self) -> str:
@@ -112,6 +117,7 @@ class GraphQLGate:
         self.limits = settings.limits
         self.clock = clock
         self.schema = schema
+        self.executor = Executor(schema, settings.executor)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -168,7 +174,7 @@ class GraphQLGate:
             params = transport.params_from_body(request.headers.get("content-type"), body)
         else:
             params = transport.params_from_query_string(request.query_params)
-        return Call(request, principal, params, media, line)
+        return Call(request, principal, params, media, line, self.clock.now())
 
     async def _body(self, request: Request) -> bytes:
         transport.check_length(request.headers.get("content-length"), self.limits.max_body_bytes)
@@ -218,7 +224,7 @@ class GraphQLGate:
             )
         await services.persisted.register(resolved)
         try:
-            result, statements = await self._execute(call, services, document)
+            result, statements = await self._execute(call, services, document, resolved.query)
             return await self._result(call, services, document, operation, result, statements)
         except Refused as failed:  # the database failed us: the caller pays nothing
             throttle = await services.buckets.refund(call.bucket, requested)
@@ -264,14 +270,14 @@ class GraphQLGate:
         return operation
 
     async def _execute(
-        self, call: Call, services: Services, document: DocumentNode
+        self, call: Call, services: Services, document: DocumentNode, query: str
     ) -> tuple[ExecutionResult, int]:
         timeouts = self.settings.timeouts
-        db = Db(services.pool, timeout=timeouts.statement + 1, acquire_timeout=timeouts.acquire)
+        db = self._db(services)
         broken = True
         try:
             async with asyncio.timeout(timeouts.request) as deadline:
-                result = await self._run(call, services, db, document)
+                result = await self._run(call, services, db, document, query)
             broken = any(_database_failed(e) for e in result.errors or ())
             return result, db.statements
         except TimeoutError:
@@ -286,34 +292,46 @@ class GraphQLGate:
             await _close(db, broken)
             _observe(services.pool, db)
 
+    def _db(self, services: Services) -> Db:
+        timeouts = self.settings.timeouts
+        return Db(services.pool, timeout=timeouts.statement + 1, acquire_timeout=timeouts.acquire)
+
     async def _run(
-        self, call: Call, services: Services, db: Db, document: DocumentNode
+        self, call: Call, services: Services, db: Db, document: DocumentNode, query: str
     ) -> ExecutionResult:
         with tracing.span("graphql.execute"):
-            return await self._run_traced(call, services, db, document)
+            reach = await reach_of(call.principal, db)
+            params = call.params
+            operation = Operation(
+                query,
+                document,
+                params.operation_name,
+                params.variables,
+                params.extensions,
+                call.principal.scopes,
+            )
 
-    async def _run_traced(
-        self, call: Call, services: Services, db: Db, document: DocumentNode
-    ) -> ExecutionResult:
-        reach = await reach_of(call.principal, db)
-        context = RequestContext(
+            @asynccontextmanager
+            async def twin() -> AsyncIterator[RequestContext]:
+                other = self._db(services)
+                try:
+                    yield self._context(call, services, other, reach)
+                finally:
+                    await other.close()
+
+            context = self._context(call, services, db, reach)
+            return await self.executor.run(operation, context, twin)
+
+    def _context(self, call: Call, services: Services, db: Db, reach: Reach) -> RequestContext:
+        return RequestContext(
             principal=call.principal,
             reach=reach,
             db=db,
             loaders=Loaders(db, reach, services.catalog),
             request_id=call.line.request_id,
-            now=self.clock.now(),
+            now=call.now,
             cursor_secret=self.settings.cursor_secret,
             introspection=self.settings.dev or call.principal.role is Role.ADMIN,
-        )
-        params = call.params
-        return await executor.run(
-            self.schema,
-            document,
-            context,
-            params.variables,
-            params.operation_name,
-            params.extensions,
         )
 
     async def _result(

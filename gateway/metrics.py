@@ -59,6 +59,11 @@ POOL_IDLE: Final = Gauge(
     "Open pooled database connections waiting for a request",
     multiprocess_mode="livesum",
 )
+EXECUTIONS: Final = Counter(
+    "billing_graphql_executions_total",
+    "Operations executed, by executor: planned (cached plans) or reference (graphql-core)",
+    ["executor"],
+)
 RATE_LIMITED: Final = Counter(
     "billing_rate_limited_total", "Requests refused with RATE_LIMITED (bucket empty)"
 )

@@ -81,6 +81,8 @@ class Settings:
     redis_prefix: str = "billing:"
     # BILLING_NOW (dev only): billing time starts at this instant and runs on.
     pinned_now: datetime | None = None
+    # BILLING_EXECUTOR: planned (default), reference or compare (gateway/executor.py).
+    executor: str = "planned"
 
     @property
     def dev(self) -> bool:
@@ -115,6 +117,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         jwt_issuer=env.get("BILLING_JWT_ISSUER", "billing-gateway"),
         jwt_audience=env.get("BILLING_JWT_AUDIENCE", "billing-api"),
         pinned_now=_pinned_now(env.get("BILLING_NOW")),
+        executor=_choice(env, "BILLING_EXECUTOR", "planned", ("planned", "reference", "compare")),
         limits=Limits(
             **{k: _int(env, v, getattr(Limits(), k)) for k, v in LIMIT_VARIABLES.items()}
         ),
@@ -171,6 +174,13 @@ def _folder(text: str | None) -> Path | None:
     if not path.is_dir():
         raise ConfigError(f"BILLING_PERSISTED_QUERIES_DIR: {text} is not a folder")
     return path
+
+
+def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def _pinned_now(text: str | None) -> datetime | None:

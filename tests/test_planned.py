@@ -8,10 +8,12 @@ from typing import Any
 
 import asyncpg
 import pytest
+from conftest import Gql, make_token
 from differential import Caller, both
 from graphql import GraphQLInterfaceType, GraphQLNonNull, is_leaf_type, parse, validate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
 from auth.principal import Role
 from auth.scopes import ALL_SCOPES
@@ -204,3 +206,22 @@ async def test_random_documents_answer_alike(
     reference, planned = await both(seeded_pool, query, CALLERS[who](ids, scopes))
 
     assert planned == reference, query
+
+
+async def test_the_gateway_answers_queries_by_plan_and_the_rest_by_graphql_core(
+    gql: Gql,
+) -> None:
+    def count(executor: str) -> float:
+        return (
+            REGISTRY.get_sample_value("billing_graphql_executions_total", {"executor": executor})
+            or 0.0
+        )
+
+    planned, reference = count("planned"), count("reference")
+    query = (await gql("{ viewer { role } plans { code } }", make_token("admin"))).json()
+    introspection = (await gql("{ __schema { queryType { name } } }", make_token("admin"))).json()
+
+    assert "errors" not in query
+    assert "errors" not in introspection
+    assert count("planned") == planned + 1
+    assert count("reference") == reference + 1
