@@ -127,9 +127,18 @@ async def _pool(settings: Settings) -> asyncpg.Pool:
             "statement_timeout": str(int(timeouts.statement * 1000)),
             "application_name": "billing-gateway",
         },
+        reset=_keep_session,
     )
     assert pool is not None
     return pool
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Released connections skip asyncpg's reset round trip (advisory unlock, CLOSE ALL,
+    UNLISTEN *, RESET ALL: one statement per request). Safe because requests leave no
+    session state behind: settings are given at connect, the only locks are
+    transaction-scoped (`pg_try_advisory_xact_lock`), listeners and migrations use
+    connections of their own, and asyncpg still rolls back an open transaction first."""
 
 
 async def _close_pool(pool: asyncpg.Pool, within: float) -> None:

@@ -16,11 +16,14 @@
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -64,6 +67,46 @@ def requested(
     """The most this operation can cost, from its arguments alone."""
     walker = _Walker(schema, document, variables or {}, model or CostModel())
     return walker.operation(operation, None)
+
+
+class RequestedCosts:
+    """`requested`, remembered for queries: the same document with the same variables
+    costs the same, and a dashboard sends the same few documents again and again."""
+
+    def __init__(self, schema: GraphQLSchema, size: int = 1024) -> None:
+        self.schema = schema
+        self._size = size
+        self._costs: OrderedDict[tuple[str, str | None, bytes], int] = OrderedDict()
+
+    def of(
+        self,
+        query: str,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any] | None,
+    ) -> int:
+        if operation.operation is not OperationType.QUERY:
+            return requested(self.schema, document, operation, variables)
+        name = operation.name.value if operation.name else None
+        key = (query, name, _canonical(variables or {}))
+        found = self._costs.get(key)
+        if found is None:
+            found = self._costs[key] = requested(self.schema, document, operation, variables)
+            if len(self._costs) > self._size:
+                self._costs.popitem(last=False)
+        return found
+
+
+def _canonical(variables: Mapping[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a lone surrogate, which orjson refuses to encode
+        return json.dumps(variables, sort_keys=True).encode("ascii")
+
+
+def is_value(named: GraphQLNamedType) -> bool:
+    """Costs nothing: an object type whose fields are all scalars or enums (`Money`)."""
+    return _is_value(named)
 
 
 def actual(

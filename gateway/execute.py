@@ -7,37 +7,35 @@ serialized by the schema's scalar and enum types, a field error nulls its field 
 records the error with its path and locations, a null in a non-null position nulls the
 nearest nullable parent, and a forbidden field is null with FORBIDDEN. The differential
 tests run every document of the suite through both executors and compare.
+
+What can be decided once per plan is decided there (`FieldPlan.shape`, the resolver,
+whether the field is async), so the per-field work here is a few dict and attribute
+operations. The executor also counts the response's actual cost (gateway/cost.py's
+rule: an object costs 1, a value object such as `Money` 0) as it builds the objects.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from inspect import isawaitable
 from typing import Any
 
-from graphql import (
-    GraphQLError,
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLOutputType,
-    GraphQLSchema,
-    is_leaf_type,
-)
+from graphql import GraphQLError, GraphQLSchema
 from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.schema.schema_converter import get_arguments
 
-from gateway.plan import TYPENAME, FieldPlan, Plan
+from gateway.plan import LEAF, LIST, NON_NULL, OBJECT, TYPENAME, FieldPlan, Plan
 from resolvers.errors import Forbidden
 
 
-@dataclass
+@dataclass(slots=True)
 class Slot:
     """Where a value goes: `container[key]`, and where the container itself sits."""
 
-    container: dict[str, Any] | list[Any]
-    key: str | int
+    container: Any  # dict[str, Any] | list[Any]
+    key: Any  # str | int
     nullable: bool
     parent: Slot | None
     dead: bool = False
@@ -51,11 +49,22 @@ class Slot:
         return True
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
     plan: FieldPlan
     source: Any
     slot: Slot
+    path: tuple[str | int, ...]
+
+
+@dataclass(slots=True)
+class Fields:
+    """An object whose selected fields the next level resolves."""
+
+    plans: list[FieldPlan]
+    source: Any
+    obj: dict[str, Any]
+    slot: Slot  # where the object sits
     path: tuple[str | int, ...]
 
 
@@ -77,39 +86,48 @@ class Execution:
     variables: VariableValues
     context: Any
     errors: list[GraphQLError] = field(default_factory=list)
+    cost: int = 0  # the actual cost of the objects built
     _kwargs: dict[int, Any] = field(default_factory=dict)
+    _nulled: bool = False  # once a value was nulled, jobs check their ancestors
 
     async def run(self, plan: Plan) -> dict[str, Any] | None:
-        root: dict[str, Any] = {f.key: None for f in plan.fields}
+        root: dict[str, Any] = dict.fromkeys(f.key for f in plan.fields)
         holder: list[Any] = [root]
-        top = Slot(holder, 0, True, None)
-        level = [Job(f, None, Slot(root, f.key, True, top), (f.key,)) for f in plan.fields]
-        for job in level:
-            job.slot.nullable = not isinstance(job.plan.return_type, GraphQLNonNull)
+        level = [Fields(plan.fields, None, root, Slot(holder, 0, True, None), ())]
         while level:
             level = await self._level(level)
         data: dict[str, Any] | None = holder[0]
         return data
 
-    async def _level(self, jobs: list[Job]) -> list[Job]:
-        following: list[Job] = []
+    async def _level(self, objects: list[Fields]) -> list[Fields]:
+        following: list[Fields] = []
         pending: list[tuple[Job, Awaitable[Any]]] = []
-        for job in jobs:
-            if not job.slot.alive():
+        for fields in objects:
+            if self._nulled and not fields.slot.alive():
                 continue
-            try:
-                value = self._resolve(job)
-            except Exception as exc:
-                self._fail(job, exc)
-                continue
-            if inspect.isawaitable(value):
-                pending.append((job, value))
-            else:
-                self._complete_field(job, value, following)
+            source, obj = fields.source, fields.obj
+            for plan in fields.plans:
+                serialize = plan.leaf
+                if serialize is not None:
+                    # The common case, a plain attribute of a scalar: no job, no slot.
+                    # Anything unusual (null, an error) takes the general path below.
+                    try:
+                        value = getattr(source, plan.python_name)
+                        if value is not None:
+                            obj[plan.key] = serialize(value)
+                            continue
+                        if plan.nullable:
+                            continue
+                    except Exception:  # noqa: S110 - the general path reports it
+                        pass
+                slot = Slot(obj, plan.key, plan.nullable, fields.slot)
+                self._start(Job(plan, source, slot, (*fields.path, plan.key)), pending, following)
+                if self._nulled and not fields.slot.alive():
+                    break  # a non-null field failed: its siblings are not resolved
         if pending:
             results = await asyncio.gather(*(v for _, v in pending), return_exceptions=True)
             for (job, _), result in zip(pending, results, strict=True):
-                if not job.slot.alive():
+                if self._nulled and not job.slot.alive():
                     continue  # a sibling's null took its object away meanwhile
                 if isinstance(result, BaseException):
                     if not isinstance(result, Exception):
@@ -119,26 +137,38 @@ class Execution:
                     self._complete_field(job, result, following)
         return following
 
+    def _start(
+        self, job: Job, pending: list[tuple[Job, Awaitable[Any]]], following: list[Fields]
+    ) -> None:
+        try:
+            value = self._resolve(job)
+        except Exception as exc:  # a resolver's error is the field's error
+            self._fail(job, exc)
+            return
+        if job.plan.is_async or (job.plan.resolver is not None and isawaitable(value)):
+            pending.append((job, value))  # (a plain function may return a loader's future)
+        else:
+            self._complete_field(job, value, following)
+
     # --- resolving ---------------------------------------------------------------
 
     def _resolve(self, job: Job) -> Any:
         plan = job.plan
-        if plan.name == TYPENAME:
-            return plan.parent_type.name
-        assert plan.strawberry_field is not None
         if plan.forbidden is not None:
             # An async field fails when awaited, as strawberry's permission extension does:
             # a sibling that fails at once may null the parent first, and then this
             # field's error is not reported.
             error = Forbidden(plan.forbidden)
-            if plan.strawberry_field.is_async:
+            if plan.is_async:
                 return _raising(error)
             raise error
-        resolver = plan.strawberry_field.base_resolver
+        resolver = plan.resolver
         if resolver is None:
-            return getattr(job.source, plan.strawberry_field.python_name)
+            if plan.name == TYPENAME:
+                return plan.parent_type.name
+            return getattr(job.source, plan.python_name)
         kwargs = self._arguments(plan)
-        if resolver.self_parameter:
+        if plan.self_parameter:
             return resolver(job.source, **kwargs)
         return resolver(**kwargs)
 
@@ -162,67 +192,60 @@ class Execution:
 
     # --- completing ----------------------------------------------------------------
 
-    def _complete_field(self, job: Job, value: Any, following: list[Job]) -> None:
+    def _complete_field(self, job: Job, value: Any, following: list[Fields]) -> None:
         plan = job.plan
-        if plan.return_type is None:  # __typename
-            self._place(job.slot, value)
-            return
         try:
-            self._complete(plan, plan.return_type, value, job.slot, job.path, following)
+            self._complete(plan, plan.shape, value, job.slot, job.path, following)
         except NullInNonNull:
-            message = (
-                f"Cannot return null for non-nullable field {plan.parent_type.name}.{plan.name}."
-            )
-            self._error(GraphQLError(message, plan.nodes, path=list(job.path)), job.slot)
-        except Exception as exc:
+            self._error(_null_error(plan, job.path), job.slot)
+        except Exception as exc:  # a serializer's error is the field's error
             self._fail(job, exc)
 
     def _complete(
         self,
         plan: FieldPlan,
-        type_: GraphQLOutputType,
+        shape: tuple[Any, ...],
         value: Any,
         slot: Slot,
         path: tuple[str | int, ...],
-        following: list[Job],
+        following: list[Fields],
     ) -> None:
         if isinstance(value, Exception):
             raise value  # a resolver may return an error as a value (a list item's)
-        if isinstance(type_, GraphQLNonNull):
+        kind = shape[0]
+        if kind is NON_NULL:
             if value is None:
                 raise NullInNonNull
-            self._complete(plan, type_.of_type, value, slot, path, following)
+            self._complete(plan, shape[1], value, slot, path, following)
         elif value is None:
-            self._place(slot, None)
-        elif isinstance(type_, GraphQLList):
-            self._complete_list(plan, type_, value, slot, path, following)
-        elif is_leaf_type(type_):
-            self._place(slot, type_.serialize(value))
+            slot.container[slot.key] = None
+        elif kind is LEAF:
+            slot.container[slot.key] = shape[1](value)
+        elif kind is LIST:
+            self._complete_list(plan, shape[1], value, slot, path, following)
         else:
+            assert kind is OBJECT
             self._complete_object(plan, value, slot, path, following)
 
     def _complete_list(
         self,
         plan: FieldPlan,
-        type_: GraphQLList[Any],
+        item_shape: tuple[Any, ...],
         values: Any,
         slot: Slot,
         path: tuple[str | int, ...],
-        following: list[Job],
+        following: list[Fields],
     ) -> None:
         items: list[Any] = [None] * len(values)
-        self._place(slot, items)
-        item_type = type_.of_type
-        nullable = not isinstance(item_type, GraphQLNonNull)
+        slot.container[slot.key] = items
+        nullable = item_shape[0] is not NON_NULL
         for n, value in enumerate(values):
             item_slot = Slot(items, n, nullable, slot)
             try:
-                self._complete(plan, item_type, value, item_slot, (*path, n), following)
+                self._complete(plan, item_shape, value, item_slot, (*path, n), following)
             except NullInNonNull:
-                name = f"{plan.parent_type.name}.{plan.name}"
-                message = f"Cannot return null for non-nullable field {name}."
-                self._error(GraphQLError(message, plan.nodes, path=[*path, n]), item_slot)
-            except Exception as exc:
+                self._error(_null_error(plan, (*path, n)), item_slot)
+            except Exception as exc:  # the item's error
                 self._error(_located(exc, plan, (*path, n)), item_slot)
 
     def _complete_object(
@@ -231,21 +254,16 @@ class Execution:
         value: Any,
         slot: Slot,
         path: tuple[str | int, ...],
-        following: list[Job],
+        following: list[Fields],
     ) -> None:
         type_name = plan.object_type or value.__strawberry_definition__.name
         children = plan.children[type_name]
-        obj: dict[str, Any] = {child.key: None for child in children}
-        self._place(slot, obj)
-        for child in children:
-            nullable = not isinstance(child.return_type, GraphQLNonNull)
-            child_slot = Slot(obj, child.key, nullable, slot)
-            following.append(Job(child, value, child_slot, (*path, child.key)))
+        self.cost += plan.object_costs[type_name]
+        obj: dict[str, Any] = dict.fromkeys(plan.child_keys[type_name])
+        slot.container[slot.key] = obj
+        following.append(Fields(children, value, obj, slot, path))
 
     # --- errors and nulls ------------------------------------------------------------
-
-    def _place(self, slot: Slot, value: Any) -> None:
-        slot.container[slot.key] = value  # type: ignore[index]
 
     def _fail(self, job: Job, exc: Exception) -> None:
         self._error(_located(exc, job.plan, job.path), job.slot)
@@ -257,8 +275,15 @@ class Execution:
         while target is not None and not target.nullable:
             target = target.parent
         if target is not None:
-            target.container[target.key] = None  # type: ignore[index]
+            target.container[target.key] = None
             target.dead = True
+            self._nulled = True
+
+
+def _null_error(plan: FieldPlan, path: tuple[str | int, ...]) -> GraphQLError:
+    name = f"{plan.parent_type.name}.{plan.name}"
+    message = f"Cannot return null for non-nullable field {name}."
+    return GraphQLError(message, plan.nodes, path=list(path))
 
 
 def _located(exc: Exception, plan: FieldPlan, path: tuple[str | int, ...]) -> GraphQLError:

@@ -20,9 +20,10 @@ from typing import Any, Final
 
 import strawberry
 from graphql import DocumentNode, ExecutionResult, execute
+from graphql.utilities import get_operation_ast
 from strawberry.execution import optimized_is_awaitable
 
-from gateway import metrics
+from gateway import cost, metrics
 from gateway.errors import format_error
 from gateway.plan import NotPlanned
 from gateway.planned import PlannedExecutor
@@ -41,6 +42,12 @@ class Operation:
     scopes: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Executed:
+    result: ExecutionResult
+    cost: int | None  # the actual cost when the planned executor counted it
+
+
 class ExecutorDiffers(AssertionError):
     """compare mode: the two executors answered differently."""
 
@@ -52,7 +59,7 @@ class Executor:
         self.schema, self.mode = schema, mode
         self.planned = PlannedExecutor(schema)
 
-    async def run(self, op: Operation, context: Any, twin: Twin) -> ExecutionResult:
+    async def run(self, op: Operation, context: Any, twin: Twin) -> Executed:
         """`twin` opens another context of the same request (compare mode)."""
         if self.mode != "reference":
             try:
@@ -65,14 +72,17 @@ class Executor:
                 result = ExecutionResult(answer.data, answer.errors or None)
                 metrics.EXECUTIONS.labels(executor="planned").inc()
                 if self.mode == "compare":
-                    await self._compare(result, op, twin)
-                return result
+                    await self._compare(result, answer.cost, op, twin)
+                return Executed(result, answer.cost)
         metrics.EXECUTIONS.labels(executor="reference").inc()
-        return await run(
+        result = await run(
             self.schema, op.document, context, op.variables, op.operation_name, op.extensions
         )
+        return Executed(result, None)
 
-    async def _compare(self, planned: ExecutionResult, op: Operation, twin: Twin) -> None:
+    async def _compare(
+        self, planned: ExecutionResult, spent: int, op: Operation, twin: Twin
+    ) -> None:
         async with twin() as other:
             reference = await run(
                 self.schema, op.document, other, op.variables, op.operation_name, op.extensions
@@ -81,6 +91,11 @@ class Executor:
             raise ExecutorDiffers(
                 f"planned {_shown(planned)} != reference {_shown(reference)} for {op.query}"
             )
+        operation = get_operation_ast(op.document, op.operation_name)
+        assert operation is not None
+        walked = cost.actual(self.schema._schema, op.document, operation, reference.data)
+        if spent != walked:
+            raise ExecutorDiffers(f"planned cost {spent} != walked cost {walked} for {op.query}")
 
 
 def _shown(result: ExecutionResult) -> tuple[Any, list[dict[str, Any]]]:

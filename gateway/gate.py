@@ -25,7 +25,6 @@ import asyncpg
 import strawberry
 from graphql import (
     DocumentNode,
-    ExecutionResult,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
@@ -49,7 +48,7 @@ from gateway.errors import (
     error_body,
     format_error,
 )
-from gateway.executor import Executor, Operation
+from gateway.executor import Executed, Executor, Operation
 from gateway.logs import RequestLine
 from gateway.middleware import request_id
 from gateway.persisted import PersistedQueries, PersistedQueryError, Resolved
@@ -118,6 +117,7 @@ class GraphQLGate:
         self.clock = clock
         self.schema = schema
         self.executor = Executor(schema, settings.executor)
+        self.costs = cost.RequestedCosts(schema._schema)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -201,7 +201,7 @@ class GraphQLGate:
 
     async def _graphql(self, call: Call, services: Services) -> Response:
         resolved, document, operation = await self._document(call, services)
-        requested = cost.requested(self.schema._schema, document, operation, call.params.variables)
+        requested = self.costs.of(resolved.query, document, operation, call.params.variables)
         call.line.requested_cost = requested
         if requested > self.limits.max_cost:
             await self._request_error(
@@ -224,8 +224,8 @@ class GraphQLGate:
             )
         await services.persisted.register(resolved)
         try:
-            result, statements = await self._execute(call, services, document, resolved.query)
-            return await self._result(call, services, document, operation, result, statements)
+            executed, statements = await self._execute(call, services, document, resolved.query)
+            return await self._result(call, services, document, operation, executed, statements)
         except Refused as failed:  # the database failed us: the caller pays nothing
             throttle = await services.buckets.refund(call.bucket, requested)
             failed.extensions["cost"] = _cost(requested, 0, throttle)
@@ -271,15 +271,15 @@ class GraphQLGate:
 
     async def _execute(
         self, call: Call, services: Services, document: DocumentNode, query: str
-    ) -> tuple[ExecutionResult, int]:
+    ) -> tuple[Executed, int]:
         timeouts = self.settings.timeouts
         db = self._db(services)
         broken = True
         try:
             async with asyncio.timeout(timeouts.request) as deadline:
-                result = await self._run(call, services, db, document, query)
-            broken = any(_database_failed(e) for e in result.errors or ())
-            return result, db.statements
+                executed = await self._run(call, services, db, document, query)
+            broken = any(_database_failed(e) for e in executed.result.errors or ())
+            return executed, db.statements
         except TimeoutError:
             if deadline.expired():
                 raise Refused(504, "TIMEOUT", TIMED_OUT) from None
@@ -298,7 +298,7 @@ class GraphQLGate:
 
     async def _run(
         self, call: Call, services: Services, db: Db, document: DocumentNode, query: str
-    ) -> ExecutionResult:
+    ) -> Executed:
         with tracing.span("graphql.execute"):
             reach = await reach_of(call.principal, db)
             params = call.params
@@ -340,9 +340,10 @@ class GraphQLGate:
         services: Services,
         document: DocumentNode,
         operation: OperationDefinitionNode,
-        result: ExecutionResult,
+        executed: Executed,
         statements: int,
     ) -> Response:
+        result = executed.result
         errors, found = self._errors(call, result.errors or [])
         for classified in found:
             if classified.code in ("SERVICE_UNAVAILABLE", "TIMEOUT"):
@@ -350,7 +351,9 @@ class GraphQLGate:
                 status = 503 if classified.code == "SERVICE_UNAVAILABLE" else 504
                 raise Refused(status, classified.code, classified.message)
         requested = call.line.requested_cost or 0
-        spent = cost.actual(self.schema._schema, document, operation, result.data)
+        spent = executed.cost
+        if spent is None:
+            spent = cost.actual(self.schema._schema, document, operation, result.data)
         call.line.actual_cost = spent
         throttle = await services.buckets.refund(call.bucket, max(requested - spent, 0))
         metrics.QUERY_COST.observe(requested)

@@ -14,8 +14,9 @@ introspection, and any document whose variables do not coerce.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from graphql import (
     FieldNode,
@@ -40,9 +41,18 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_directive_values
 from strawberry.types.field import StrawberryField
 
+from gateway.cost import is_value
 from schema.permissions import rule_of
 
 TYPENAME = "__typename"
+
+# The kinds of a field's shape, its return type unwrapped once per plan:
+# (NON_NULL, inner), (LIST, item shape), (LEAF, serialize), (OBJECT,).
+NON_NULL: Final = "non-null"
+LIST: Final = "list"
+LEAF: Final = "leaf"
+OBJECT: Final = "object"
+Shape = tuple[Any, ...]
 
 
 class NotPlanned(Exception):
@@ -64,6 +74,16 @@ class FieldPlan:
     # know their specialised GraphQL name; the schema does).
     children: dict[str, list[FieldPlan]] = field(default_factory=dict)
     object_type: str | None = None
+    # Decided once here so the executor's per-object work is a few attribute reads.
+    shape: Shape = (LEAF, str)
+    nullable: bool = True
+    resolver: Callable[..., Any] | None = None  # None: read the attribute `python_name`
+    python_name: str = ""
+    self_parameter: bool = False
+    is_async: bool = False
+    leaf: Callable[[Any], Any] | None = None  # serialize, for a plain attribute of a scalar
+    child_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    object_costs: dict[str, int] = field(default_factory=dict)  # gateway/cost.py's rule
 
     @property
     def node(self) -> FieldNode:
@@ -150,7 +170,9 @@ class Planner:
     def _field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> FieldPlan:
         name = nodes[0].name.value
         if name == TYPENAME:
-            return FieldPlan(key, name, nodes, parent, None, None, None, None)
+            typename = FieldPlan(key, name, nodes, parent, None, None, None, None)
+            typename.shape, typename.nullable = (NON_NULL, (LEAF, str)), False
+            return typename
         if name.startswith("__"):
             raise NotPlanned("introspection")
         definition = parent.fields[name]
@@ -165,13 +187,26 @@ class Planner:
             definition.type,
             self._forbidden(field_def),
         )
+        plan.shape = _shape(definition.type)
+        plan.nullable = plan.shape[0] is not NON_NULL
+        resolver = field_def.base_resolver
+        plan.resolver = resolver
+        plan.python_name = field_def.python_name
+        plan.self_parameter = resolver is not None and resolver.self_parameter is not None
+        plan.is_async = field_def.is_async
+        leaf = plan.shape[1] if plan.shape[0] is NON_NULL else plan.shape
+        if resolver is None and plan.forbidden is None and leaf[0] is LEAF:
+            plan.leaf = leaf[1]
         named = _named(definition.type)
         if isinstance(named, GraphQLObjectType):
             plan.object_type = named.name
         if not is_leaf_type(named):
             selections = [n.selection_set for n in nodes if n.selection_set]
             for object_type in self._possible(named):
-                plan.children[object_type.name] = self._fields(object_type, selections)
+                children = self._fields(object_type, selections)
+                plan.children[object_type.name] = children
+                plan.child_keys[object_type.name] = tuple(c.key for c in children)
+                plan.object_costs[object_type.name] = 0 if is_value(object_type) else 1
         return plan
 
     def _possible(self, named: Any) -> list[GraphQLObjectType]:
@@ -185,6 +220,16 @@ class Planner:
         if rule is None or rule.scope is None or rule.scope in self.scopes:
             return None
         return rule.message or "Forbidden."
+
+
+def _shape(type_: Any) -> Shape:
+    if isinstance(type_, GraphQLNonNull):
+        return (NON_NULL, _shape(type_.of_type))
+    if isinstance(type_, GraphQLList):
+        return (LIST, _shape(type_.of_type))
+    if is_leaf_type(type_):
+        return (LEAF, type_.serialize)
+    return (OBJECT,)
 
 
 def _named(type_: GraphQLOutputType) -> Any:

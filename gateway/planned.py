@@ -27,6 +27,7 @@ PLAN_CACHE_SIZE: Final = 512
 class Answer:
     data: dict[str, Any] | None
     errors: list[GraphQLError]
+    cost: int  # the actual cost, counted while the response was built
 
 
 class PlannedExecutor:
@@ -56,7 +57,7 @@ class PlannedExecutor:
         plan = self._plan(query, document, operation, coerced, scopes)
         execution = Execution(self.schema, self.strawberry_schema, coerced, context)
         data = await execution.run(plan)
-        return Answer(data, execution.errors)
+        return Answer(data, execution.errors, execution.cost if data is not None else 0)
 
     def _plan(
         self,

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
 from starlette.types import Receive
 
 GRAPHQL_RESPONSE: Final = "application/graphql-response+json"
@@ -132,8 +133,8 @@ def params_from_body(content_type: str | None, body: bytes) -> Params:
     if not body:
         raise TransportError(400, "The request body is empty.")
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        payload = _loads(body)
+    except (ValueError, RecursionError):
         raise TransportError(400, "The request body is not valid JSON.") from None
     if isinstance(payload, list):
         raise TransportError(400, "Batched requests are not supported: send one operation.")
@@ -182,4 +183,16 @@ def request_error_status(media: str) -> int:
 
 
 def encode(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        return orjson.dumps(body)
+    except TypeError:  # a lone surrogate echoed back (say, in a variable): escape it
+        return json.dumps(body, separators=(",", ":")).encode("ascii")
+
+
+def _loads(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except ValueError:
+        # orjson refuses escaped lone surrogates ("\ud800"), which JSON's grammar allows;
+        # the standard parser takes them, so a hostile id is answered NOT_FOUND as usual.
+        return json.loads(body.decode("utf-8"))

@@ -197,3 +197,23 @@ async def test_32_concurrent_replays_of_one_call_add_its_quantity_once(
     assert len(done) + len(in_flight) == 32
     assert {(a["recorded"], tuple(a["duplicates"])) for a in done} == {(20, ())}
     assert await written(scratch_pool, account) == (20, 5000, 1)
+
+
+async def test_released_connections_keep_no_session_state(
+    scratch_gql: Gql, scratch_pool: asyncpg.Pool, account: str
+) -> None:
+    # The gateway's pool skips asyncpg's reset on release (one round trip per request);
+    # that is safe only while a request leaves no lock or transaction on its connection.
+    replies = await asyncio.gather(
+        *(record(scratch_gql, account, [event(f"s{n}")], key=f"state-{n}") for n in range(6))
+    )
+    left = await scratch_pool.fetchrow(
+        "SELECT count(*) FILTER (WHERE l.locktype = 'advisory') AS advisory,"
+        " count(DISTINCT a.pid) FILTER (WHERE a.state LIKE 'idle in transaction%') AS open"
+        " FROM pg_stat_activity a LEFT JOIN pg_locks l ON l.pid = a.pid"
+        " WHERE a.application_name = 'billing-gateway' AND a.datname = current_database()"
+    )
+
+    assert [r["data"]["recordUsage"]["recorded"] for r in replies] == [1] * 6
+    assert left is not None
+    assert (left["advisory"], left["open"]) == (0, 0)
