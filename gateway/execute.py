@@ -17,16 +17,16 @@ rule: an object costs 1, a value object such as `Money` 0) as it builds the obje
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
-from inspect import isawaitable
+from inspect import isawaitable, iscoroutine
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema
 from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.schema.schema_converter import get_arguments
 
-from gateway.plan import LEAF, LIST, NON_NULL, OBJECT, TYPENAME, FieldPlan, Plan
+from gateway.plan import LEAF, LIST, NON_NULL, OBJECT, TYPENAME, FieldPlan, Inline, Plan
 from resolvers.errors import Forbidden
 
 
@@ -101,7 +101,7 @@ class Execution:
 
     async def _level(self, objects: list[Fields]) -> list[Fields]:
         following: list[Fields] = []
-        pending: list[tuple[Job, Awaitable[Any]]] = []
+        pending: list[tuple[Job, Awaitable[Any] | Settled]] = []
         for fields in objects:
             if self._nulled and not fields.slot.alive():
                 continue
@@ -120,13 +120,18 @@ class Execution:
                             continue
                     except Exception:  # noqa: S110 - the general path reports it
                         pass
+                elif plan.typename is not None:
+                    obj[plan.key] = plan.typename
+                    continue
                 slot = Slot(obj, plan.key, plan.nullable, fields.slot)
                 self._start(Job(plan, source, slot, (*fields.path, plan.key)), pending, following)
                 if self._nulled and not fields.slot.alive():
                     break  # a non-null field failed: its siblings are not resolved
         if pending:
-            results = await asyncio.gather(*(v for _, v in pending), return_exceptions=True)
-            for (job, _), result in zip(pending, results, strict=True):
+            waiting = [v for _, v in pending if not isinstance(v, Settled)]
+            gathered = iter(await asyncio.gather(*waiting, return_exceptions=True))
+            for job, v in pending:
+                result = v.outcome if isinstance(v, Settled) else next(gathered)
                 if self._nulled and not job.slot.alive():
                     continue  # a sibling's null took its object away meanwhile
                 if isinstance(result, BaseException):
@@ -138,14 +143,19 @@ class Execution:
         return following
 
     def _start(
-        self, job: Job, pending: list[tuple[Job, Awaitable[Any]]], following: list[Fields]
+        self,
+        job: Job,
+        pending: list[tuple[Job, Awaitable[Any] | Settled]],
+        following: list[Fields],
     ) -> None:
         try:
             value = self._resolve(job)
         except Exception as exc:  # a resolver's error is the field's error
             self._fail(job, exc)
             return
-        if job.plan.is_async or (job.plan.resolver is not None and isawaitable(value)):
+        if iscoroutine(value) and job.plan.forbidden is None:
+            pending.append((job, _eager(value)))
+        elif job.plan.is_async or (job.plan.resolver is not None and isawaitable(value)):
             pending.append((job, value))  # (a plain function may return a loader's future)
         else:
             self._complete_field(job, value, following)
@@ -257,11 +267,16 @@ class Execution:
         following: list[Fields],
     ) -> None:
         type_name = plan.object_type or value.__strawberry_definition__.name
-        children = plan.children[type_name]
         self.cost += plan.object_costs[type_name]
+        inline = plan.inline.get(type_name)
+        if inline is not None:
+            built = _built(inline, value)
+            if built is not None:
+                slot.container[slot.key] = built
+                return
         obj: dict[str, Any] = dict.fromkeys(plan.child_keys[type_name])
         slot.container[slot.key] = obj
-        following.append(Fields(children, value, obj, slot, path))
+        following.append(Fields(plan.children[type_name], value, obj, slot, path))
 
     # --- errors and nulls ------------------------------------------------------------
 
@@ -278,6 +293,77 @@ class Execution:
             target.container[target.key] = None
             target.dead = True
             self._nulled = True
+
+
+@dataclass(slots=True)
+class Settled:
+    """A coroutine's outcome (its value, or what it raised) before it ever suspended."""
+
+    outcome: Any
+
+
+def _eager(coro: Coroutine[Any, Any, Any]) -> Awaitable[Any] | Settled:
+    """Run the coroutine to its first suspension now. Most resolvers of a level finish
+    without suspending (the catalog is in memory), and then no task is made for them;
+    the rest go on in a task, waiting on what they were waiting on. Outcomes are taken
+    in the level's order after the gather either way, as strawberry's executor does."""
+    try:
+        waiting_on = coro.send(None)
+    except StopIteration as done:
+        return Settled(done.value)
+    except BaseException as exc:  # kept, as gather(return_exceptions=True) keeps it
+        return Settled(exc)
+    return _resume(coro, _taken(waiting_on))
+
+
+async def _resume(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Any:
+    """Continue a coroutine started by hand, as a task would: wait for the future it
+    yielded (None: yield once), then send it on, or throw what the wait raised."""
+    while True:
+        try:
+            if waiting_on is None:
+                await asyncio.sleep(0)
+            else:
+                await waiting_on
+        except BaseException as exc:  # the future failed, or this task was cancelled
+            try:
+                waiting_on = _taken(coro.throw(exc))
+            except StopIteration as done:
+                return done.value
+        else:
+            try:
+                waiting_on = _taken(coro.send(None))
+            except StopIteration as done:
+                return done.value
+
+
+def _taken(waiting_on: Any) -> Any:
+    """What a coroutine yielded, taken as a task takes it: a future's "blocking" mark is
+    cleared, so that it can be awaited again (by `_resume`, or by other coroutines)."""
+    if waiting_on is not None:
+        waiting_on._asyncio_future_blocking = False
+    return waiting_on
+
+
+def _built(inline: tuple[Inline, ...], value: Any) -> dict[str, Any] | None:
+    """The object of plain attributes at once; None when anything is unusual (a null in a
+    non-null field, an error), and the general path resolves it to report that."""
+    obj: dict[str, Any] = {}
+    try:
+        for key, attribute, serialize, nullable in inline:
+            if attribute is None:
+                obj[key] = serialize  # __typename
+                continue
+            found = getattr(value, attribute)
+            if found is not None:
+                obj[key] = serialize(found)
+            elif nullable:
+                obj[key] = None
+            else:
+                return None
+    except Exception:  # the general path reports it
+        return None
+    return obj
 
 
 def _null_error(plan: FieldPlan, path: tuple[str | int, ...]) -> GraphQLError:

@@ -53,6 +53,7 @@ LIST: Final = "list"
 LEAF: Final = "leaf"
 OBJECT: Final = "object"
 Shape = tuple[Any, ...]
+Inline = tuple[str, str | None, Any, bool]
 
 
 class NotPlanned(Exception):
@@ -82,8 +83,13 @@ class FieldPlan:
     self_parameter: bool = False
     is_async: bool = False
     leaf: Callable[[Any], Any] | None = None  # serialize, for a plain attribute of a scalar
+    typename: str | None = None  # __typename's answer, known from the plan
     child_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     object_costs: dict[str, int] = field(default_factory=dict)  # gateway/cost.py's rule
+    # Object types whose selected fields are all plain scalar attributes (or __typename),
+    # such as `Money { amount currency }`: built in place, entries (key, attribute or
+    # None, serialize or the typename, nullable).
+    inline: dict[str, tuple[Inline, ...]] = field(default_factory=dict)
 
     @property
     def node(self) -> FieldNode:
@@ -172,6 +178,7 @@ class Planner:
         if name == TYPENAME:
             typename = FieldPlan(key, name, nodes, parent, None, None, None, None)
             typename.shape, typename.nullable = (NON_NULL, (LEAF, str)), False
+            typename.typename = parent.name
             return typename
         if name.startswith("__"):
             raise NotPlanned("introspection")
@@ -207,6 +214,8 @@ class Planner:
                 plan.children[object_type.name] = children
                 plan.child_keys[object_type.name] = tuple(c.key for c in children)
                 plan.object_costs[object_type.name] = 0 if is_value(object_type) else 1
+                if inline := _inline(children):
+                    plan.inline[object_type.name] = inline
         return plan
 
     def _possible(self, named: Any) -> list[GraphQLObjectType]:
@@ -220,6 +229,18 @@ class Planner:
         if rule is None or rule.scope is None or rule.scope in self.scopes:
             return None
         return rule.message or "Forbidden."
+
+
+def _inline(children: list[FieldPlan]) -> tuple[Inline, ...]:
+    entries: list[Inline] = []
+    for child in children:
+        if child.typename is not None:
+            entries.append((child.key, None, child.typename, False))
+        elif child.leaf is not None:
+            entries.append((child.key, child.python_name, child.leaf, child.nullable))
+        else:
+            return ()
+    return tuple(entries)
 
 
 def _shape(type_: Any) -> Shape:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, overload
 
 from loaders.base import Key, PageArgs, Row, Window
 from resolvers import cursors
@@ -37,6 +37,33 @@ class ListOf:
 
     def binding(self) -> bytes:
         return cursors.binding(self.name, self.parent, self.filters)
+
+
+class Cursors(Sequence[str]):
+    """A page's cursors, each sealed when first read: most pages are asked for their
+    `nodes`, and then only for `pageInfo`'s two cursors, if at all."""
+
+    def __init__(self, secret: bytes, bound_to: bytes, column: str, rows: Sequence[Row]):
+        self._secret, self._bound_to, self._column, self._rows = secret, bound_to, column, rows
+        self._sealed: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        n = range(len(self._rows))[index]  # IndexError as a list raises it
+        found = self._sealed.get(n)
+        if found is None:
+            row = self._rows[n]
+            found = cursors.encode(self._secret, self._bound_to, (row[self._column], row["id"]))
+            self._sealed[n] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -90,10 +117,10 @@ def make_page(
     shown = list(window.rows[: args.size])
     if args.backward:
         shown.reverse()
-    column, bound_to = KEY_COLUMNS.get(of.name, "created_at"), of.binding()
+    column = KEY_COLUMNS.get(of.name, "created_at")
     return Page(
         rows=shown,
-        cursors=[cursors.encode(secret, bound_to, (r[column], r["id"])) for r in shown],
+        cursors=Cursors(secret, of.binding(), column, shown),
         has_next=window.beyond if args.backward else more,
         has_previous=more if args.backward else window.beyond,
         count=count,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import decimal
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Generic, TypeVar, cast, overload
 
 import strawberry
 
@@ -103,5 +103,25 @@ def connection(page: Page, make: Callable[[Row], T]) -> Connection[T]:
         start_cursor=page.cursors[0] if page.cursors else None,
         end_cursor=page.cursors[-1] if page.cursors else None,
     )
-    edges = [Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)]
+    edges = cast(list[Edge[T]], Edges(page.cursors, nodes))
     return Connection(edges=edges, nodes=nodes, page_info=info, count=page.count)
+
+
+class Edges(Sequence[Edge[T]]):
+    """A page's edges, made as they are read: each cursor is sealed (AES-SIV) for its
+    row, and most clients read `nodes` alone."""
+
+    def __init__(self, cursors: Sequence[str], nodes: list[T]) -> None:
+        self._cursors, self._nodes = cursors, nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    @overload
+    def __getitem__(self, index: int) -> Edge[T]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Edge[T]]: ...
+    def __getitem__(self, index: int | slice) -> Edge[T] | Sequence[Edge[T]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        return Edge(cursor=self._cursors[index], node=self._nodes[index])
