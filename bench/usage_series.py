@@ -41,7 +41,7 @@ from gateway.app import create_app
 from gateway.clock import SystemClock
 from gateway.seed import seed
 from gateway.settings import DEV_SECRET, load
-from loaders.usage import HOURLY
+from loaders.usage import BUCKETS
 
 if TYPE_CHECKING:
     Conn = asyncpg.Connection[asyncpg.Record]
@@ -127,15 +127,15 @@ async def reconcile(conn: Conn, account: str) -> None:
 
 async def explain(conn: Conn, account: str, meter: str, start: datetime, end: datetime) -> None:
     """The loader's rollup read, as a one-off (custom) plan and as the cached generic plan."""
-    args = ([account], [account], [meter], [start], [end])
-    custom = [r[0] for r in await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + HOURLY, *args)]
-    await conn.execute("PREPARE bench_hourly AS " + HOURLY)
+    args = ([account], [account], [meter], [start], [end], ["day"])
+    custom = [r[0] for r in await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + BUCKETS, *args)]
+    await conn.execute("PREPARE bench_hourly AS " + BUCKETS)
     await conn.execute("SET plan_cache_mode = force_generic_plan")
     # EXECUTE takes no bind parameters: let the server quote the values as literals.
     execute = await conn.fetchval(
         "SELECT format('EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_hourly(%L::text[], "
-        "%L::text[], %L::text[], %L::timestamptz[], %L::timestamptz[])', "
-        "$1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])",
+        "%L::text[], %L::text[], %L::timestamptz[], %L::timestamptz[], %L::text[])', "
+        "$1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[])",
         *args,
     )
     generic = [r[0] for r in await conn.fetch(execute)]

@@ -112,8 +112,8 @@ class Loaders:
 
     # usage and entitlements
     @cached_property
-    def hourly_usage(self) -> usage.HourlyUsageLoader:
-        return usage.HourlyUsageLoader(self.db, self.reach)
+    def usage_buckets(self) -> usage.UsageBucketLoader:
+        return usage.UsageBucketLoader(self.db, self.reach)
 
     @cached_property
     def usage_total(self) -> usage.UsageTotalLoader:

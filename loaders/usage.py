@@ -10,15 +10,19 @@ from typing import Final
 from loaders.base import Loader, Row, group
 from loaders.reach import in_reach
 
-# key: (account, meter, from, to). One statement for every key of the batch.
-HOURLY: Final = f"""
-SELECT k.n, h.hour, h.quantity_sum, h.quantity_max
-  FROM unnest($1::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
-       WITH ORDINALITY AS k(account_id, meter_id, from_ts, to_ts, n)
+# key: (account, meter, from, to, unit). One statement for every key of the batch; the
+# hours are rolled into UTC buckets of `unit` (hour, day, month) by PostgreSQL, so a
+# month of hours arrives as 30 rows, not 720.
+BUCKETS: Final = f"""
+SELECT k.n, date_trunc(k.unit, h.hour, 'UTC') AS bucket,
+       sum(h.quantity_sum) AS quantity_sum, max(h.quantity_max) AS quantity_max
+  FROM unnest($1::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[])
+       WITH ORDINALITY AS k(account_id, meter_id, from_ts, to_ts, unit, n)
   JOIN usage_hourly h ON h.account_id = k.account_id AND h.meter_id = k.meter_id
    AND h.hour >= k.from_ts AND h.hour < k.to_ts
  WHERE {in_reach("k.account_id", 2)}
- ORDER BY k.n, h.hour"""
+ GROUP BY k.n, 2
+ ORDER BY k.n, 2"""
 
 TOTALS: Final = f"""
 SELECT k.n, coalesce(sum(h.quantity_sum), 0) AS quantity_sum,
@@ -31,22 +35,24 @@ SELECT k.n, coalesce(sum(h.quantity_sum), 0) AS quantity_sum,
  GROUP BY k.n"""
 
 UsageKey = tuple[str, str, datetime, datetime]
+BucketKey = tuple[str, str, datetime, datetime, str]  # unit: hour, day or month
 
 
 class _UsageLoader(Loader):
     sql: str
 
-    async def _fetch(self, keys: Sequence[UsageKey]) -> list[Row]:
+    async def _fetch(self, keys: Sequence[UsageKey] | Sequence[BucketKey]) -> list[Row]:
         columns = list(zip(*keys, strict=True))
         return await self.fetch(self.sql, list(columns[0]), *(list(c) for c in columns[1:]))
 
 
-class HourlyUsageLoader(_UsageLoader):
-    """key: (account, meter, from, to) → rollup rows (hour, quantity_sum, quantity_max)."""
+class UsageBucketLoader(_UsageLoader):
+    """key: (account, meter, from, to, unit) → rows (bucket, quantity_sum, quantity_max)
+    of the buckets that have usage, in order."""
 
-    sql = HOURLY
+    sql = BUCKETS
 
-    async def batch_load_fn(self, keys: Sequence[UsageKey]) -> list[list[Row]]:
+    async def batch_load_fn(self, keys: Sequence[BucketKey]) -> list[list[Row]]:
         rows = group(await self._fetch(keys), "n")
         return [rows.get(n, []) for n in range(1, len(keys) + 1)]
 

@@ -1,4 +1,4 @@
-"""Usage series of an account, rolled up from the hourly rollup."""
+"""Usage series of an account, rolled up from the hourly rollup into UTC buckets."""
 
 from __future__ import annotations
 
@@ -35,11 +35,14 @@ async def usage_series(
     meter = await catalog.meter_by_key(ctx, meter_key)
     if meter is None:
         raise BadUserInput(f"Unknown meter {meter_key[:64]!r}.")
-    rows = await ctx.loaders.hourly_usage.load((account_id, meter["id"], start, end))
+    key = (account_id, meter["id"], start, end, granularity.lower())
+    rows = await ctx.loaders.usage_buckets.load(key)
     column = "quantity_sum" if meter["aggregation"] == "SUM" else "quantity_max"
-    hourly = {r["hour"]: r[column] for r in rows}
+    # Rolled up by PostgreSQL already; fill_series adds the empty buckets (and rolls up
+    # the same way again, a no-op on bucket starts).
+    found = {r["bucket"]: r[column] for r in rows}
     starts = bucket_starts(start, end, granularity)
-    points, total = fill_series(hourly, starts, granularity, meter["aggregation"])
+    points, total = fill_series(found, starts, granularity, meter["aggregation"])
     return SeriesValue(
         meter, start, end, granularity, quantity(total), [(t, quantity(q)) for t, q in points]
     )

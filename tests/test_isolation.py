@@ -458,7 +458,7 @@ async def test_loaders_read_nothing_outside_their_reach(
                     ).rows
                     if r["id"] == t.b
                 ],
-                "hourly_usage": await loaders.hourly_usage.load(usage_key),
+                "usage_buckets": await loaders.usage_buckets.load((*usage_key, "day")),
                 "usage_total": await loaders.usage_total.load(usage_key),
                 "entitlement_sources": await loaders.entitlement_sources.load(t.b),
                 "account_count": await loaders.account_count(),
@@ -489,7 +489,7 @@ async def test_loaders_read_nothing_outside_their_reach(
         "subscription_invoices": [],
         "line_page": [],
         "partner_accounts": [],
-        "hourly_usage": [],
+        "usage_buckets": [],
         "usage_total": (Decimal(0), Decimal(0)),
         "entitlement_sources": [],
         "account_count": 1,

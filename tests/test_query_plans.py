@@ -102,7 +102,7 @@ def keys(s: dict[str, Any]) -> dict[str, list[Any]]:
         "LinePageByInvoiceLoader": [[s["invoice"]], *page],
         "LineCountByInvoiceLoader": [[s["invoice"]]],
         "LineByIdLoader": [[s["line"]]],
-        "HourlyUsageLoader": [[s["account"]], *usage],
+        "UsageBucketLoader": [[s["account"]], *usage, ["day"]],
         "UsageTotalLoader": [[s["account"]], *usage],
         "EntitlementSourcesByAccountLoader": [[s["account"]]],
     }
