@@ -210,8 +210,8 @@ async def bench_app(
                 )
         # Which plan PostgreSQL settled on for the rollup read on the app's connections.
         plans: Counter[str] = Counter()
-        for _ in range(app.state.pool.get_size()):
-            async with app.state.pool.acquire() as pooled:
+        for _ in range(app.state.services.pool.get_size()):
+            async with app.state.services.pool.acquire() as pooled:
                 for r in await pooled.fetch(PLAN_CACHE):
                     plans["generic"] += r["generic_plans"]
                     plans["custom"] += r["custom_plans"]

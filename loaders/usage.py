@@ -12,17 +12,21 @@ from loaders.reach import in_reach
 
 # key: (account, meter, from, to, unit). One statement for every key of the batch; the
 # hours are rolled into UTC buckets of `unit` (hour, day, month) by PostgreSQL, so a
-# month of hours arrives as 30 rows, not 720.
+# month of hours arrives as 30 rows, not 720. LATERAL: each key is its own range probe
+# of the rollup's primary key, whatever the planner thinks of the table's size.
 BUCKETS: Final = f"""
-SELECT k.n, date_trunc(k.unit, h.hour, 'UTC') AS bucket,
-       sum(h.quantity_sum) AS quantity_sum, max(h.quantity_max) AS quantity_max
+SELECT k.n, b.bucket, b.quantity_sum, b.quantity_max
   FROM unnest($1::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[])
        WITH ORDINALITY AS k(account_id, meter_id, from_ts, to_ts, unit, n)
-  JOIN usage_hourly h ON h.account_id = k.account_id AND h.meter_id = k.meter_id
-   AND h.hour >= k.from_ts AND h.hour < k.to_ts
+ CROSS JOIN LATERAL (
+       SELECT date_trunc(k.unit, h.hour, 'UTC') AS bucket,
+              sum(h.quantity_sum) AS quantity_sum, max(h.quantity_max) AS quantity_max
+         FROM usage_hourly h
+        WHERE h.account_id = k.account_id AND h.meter_id = k.meter_id
+          AND h.hour >= k.from_ts AND h.hour < k.to_ts
+        GROUP BY 1) b
  WHERE {in_reach("k.account_id", 2)}
- GROUP BY k.n, 2
- ORDER BY k.n, 2"""
+ ORDER BY k.n, b.bucket"""
 
 TOTALS: Final = f"""
 SELECT k.n, coalesce(sum(h.quantity_sum), 0) AS quantity_sum,
