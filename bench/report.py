@@ -1,5 +1,6 @@
 """Rounds → one row per (workload, connections, system), as a table, a results file
-pair (Markdown and JSON) and the "latest results" section of bench/README.md."""
+pair (Markdown and JSON), the "latest results" section of bench/README.md and, at 8
+connections only, the one of the project's README."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from bench.verify import Checked
 
 RESULTS: Final = Path(__file__).with_name("results")
 README: Final = Path(__file__).with_name("README.md")
+PROJECT_README: Final = Path(__file__).parent.parent / "README.md"
+SUMMARY_CONNECTIONS: Final = 8  # the project README's table: the issue's reference load
 BEGIN: Final = "<!-- latest results: written by `.ci/dev bench` -->"
 END: Final = "<!-- end of latest results -->"
 FLOOR: Final = "floor"
@@ -169,18 +172,21 @@ def save(
 
 
 def update_readme(facts: dict[str, Any], setup: str, made: Sequence[Row], results: Path) -> None:
-    text = README.read_text()
+    link = f"bench/results/{results.name}"
+    _replace_section(README, [facts_text(facts), setup, table(made), f"Full results: `{link}`."])
+    summary = [r for r in made if r.connections == SUMMARY_CONNECTIONS]
+    where = (
+        f"{facts['date']}, commit `{facts['commit']}`, {facts['cores']} cores; "
+        f"{SUMMARY_CONNECTIONS} connections. How it is measured: `bench/README.md`; "
+        f"every connection count: `{link}`."
+    )
+    _replace_section(PROJECT_README, [where, table(summary)])
+
+
+def _replace_section(readme: Path, parts: list[str]) -> None:
+    text = readme.read_text()
     if BEGIN not in text or END not in text:
         return
-    section = "\n\n".join(
-        [
-            BEGIN,
-            facts_text(facts),
-            setup,
-            table(made),
-            f"Full results: `bench/results/{results.name}`.",
-            END,
-        ]
-    )
     head, rest = text.split(BEGIN, 1)
-    README.write_text(head + section + rest.split(END, 1)[1])
+    section = "\n\n".join([BEGIN, *parts, END])
+    readme.write_text(head + section + rest.split(END, 1)[1])
