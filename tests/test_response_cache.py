@@ -93,8 +93,9 @@ async def test_a_repeat_is_a_hit_with_the_same_bytes_and_two_statements(
     assert first.json()["data"]["account"]["id"] == mine
     assert without_extensions(second) == without_extensions(first)
     assert statements(second) <= 2 < statements(first)
-    assert second.json()["extensions"]["cost"]["actualQueryCost"] == (
-        first.json()["extensions"]["cost"]["actualQueryCost"]
+    assert (
+        second.json()["extensions"]["cost"]["actualQueryCost"]
+        == (first.json()["extensions"]["cost"]["actualQueryCost"])
     )
 
 
@@ -206,6 +207,24 @@ async def test_a_partner_losing_an_account_is_not_served_the_old_list(
     assert [n["id"] for n in before.json()["data"]["accounts"]["nodes"]] == sorted([kept, lost])
     assert said(after) == "miss"
     assert [n["id"] for n in after.json()["data"]["accounts"]["nodes"]] == [kept]
+
+
+async def test_a_renamed_account_is_not_served_under_its_old_name(
+    cached: Gql, twin: tuple[str, asyncpg.Pool]
+) -> None:
+    partner = await _partner(twin[1])
+    mine = await _partner_account(twin[1], partner)
+    token = make_token("partner", partner=partner)
+    await cached(ACCOUNTS, token)
+    before = await cached(ACCOUNTS, token)
+    await twin[1].execute("UPDATE accounts SET name = 'Renamed' WHERE id = $1", mine)
+    after = await cached(ACCOUNTS, token)
+
+    assert said(before) == "hit"
+    assert (said(after), after.json()["data"]["accounts"]["nodes"]) == (
+        "miss",
+        [{"id": mine, "name": "Renamed"}],
+    )
 
 
 async def test_an_admin_listing_sees_a_new_account(
@@ -357,4 +376,3 @@ def _sample(name: str, labels: dict[str, str]) -> float:
     from prometheus_client import REGISTRY
 
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
