@@ -338,7 +338,7 @@ class GraphQLGate:
     ) -> Executed | None:
         with tracing.span("graphql.execute"):
             reach = await reach_of(call.principal, db)
-            if probe is not None and await self._look(call, db, reach, query, probe):
+            if probe is not None and await self._look(call, services, db, reach, query, probe):
                 return None
             watch = ClockWatch() if probe is None else probe.watch
             params = call.params
@@ -362,14 +362,19 @@ class GraphQLGate:
             context = self._context(call, services, db, reach, watch)
             return await self.executor.run(operation, context, twin)
 
-    async def _look(self, call: Call, db: Db, reach: Reach, query: str, probe: Probe) -> bool:
+    async def _look(
+        self, call: Call, services: Services, db: Db, reach: Reach, query: str, probe: Probe
+    ) -> bool:
         """Read the stamp (before any execution: see gateway/response_cache.py) and
-        look the answer up; True on a hit."""
+        look the answer up; True on a hit. A miss then runs on a catalog at least as
+        new as the stamp's."""
         params = call.params
         probe.key = rc.cache_key(
             query, params.operation_name, params.variables, call.principal, reach, self.settings.dev
         )
         probe.stamp = await rc.read_stamp(db, reach)
+        if services.catalog is not None:
+            services.catalog.require(rc.catalog_version(probe.stamp))
         probe.hit = await probe.cache.lookup(probe.key, probe.stamp, call.now)
         return probe.hit is not None
 

@@ -109,6 +109,10 @@ def cache_key(
     return hashlib.sha256(text).hexdigest()
 
 
+def catalog_version(stamp: str) -> int:
+    return int(stamp.split(":", 1)[0])
+
+
 async def read_stamp(db: Db, reach: Reach) -> str:
     row = await db.fetchrow(reach.sql(STAMP), reach.param)
     assert row is not None

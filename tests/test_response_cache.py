@@ -164,6 +164,23 @@ async def test_after_a_catalog_change_the_next_read_sees_it(
     assert names["pro_monthly_usd"] == "Renamed"
 
 
+async def test_a_catalog_change_not_yet_notified_is_not_kept_under_the_new_stamp(
+    cached: Gql, twin: tuple[str, asyncpg.Pool]
+) -> None:
+    """The process's catalog copy is dropped on a notification; until it arrives, the
+    stamp (which already has the new version) must not be paired with the old copy."""
+    catalog = cached.client.app.state.services.catalog  # type: ignore[attr-defined]
+    token = make_token("admin")
+    await cached(PLANS, token)
+    assert catalog.current() is not None
+    await catalog._conn.remove_listener(catalog.CHANNEL, catalog._changed)  # notification lost
+    await twin[1].execute("UPDATE plans SET name = 'Late' WHERE code = 'pro_monthly_usd'")
+    after = await cached(PLANS, token)
+
+    names = {p["code"]: p["name"] for p in after.json()["data"]["plans"]}
+    assert (said(after), names["pro_monthly_usd"]) == ("miss", "Late")
+
+
 async def test_another_tenant_never_gets_an_entry(
     cached: Gql, twin: tuple[str, asyncpg.Pool]
 ) -> None:
