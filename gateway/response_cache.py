@@ -126,10 +126,13 @@ class Backend(Protocol):
 
 
 class MemoryBackend:
-    """This process's entries, least recently used dropped beyond `entries`."""
+    """This process's entries, least recently used dropped beyond `entries` or beyond
+    `budget` bytes of answers (entries alone would let 10,000 big answers take GBs)."""
 
-    def __init__(self, entries: int) -> None:
+    def __init__(self, entries: int, budget: int) -> None:
         self.entries = entries
+        self.budget = budget
+        self.size = 0  # bytes of the answers kept
         self._items: OrderedDict[str, Entry] = OrderedDict()
 
     def __len__(self) -> int:
@@ -143,10 +146,12 @@ class MemoryBackend:
 
     async def put(self, key: str, entry: Entry, ttl: float) -> None:
         # `ttl` is Redis's: here an entry lives until its stamp changes or it is evicted.
+        replaced = self._items.pop(key, None)
+        self.size += len(entry.data) - (0 if replaced is None else len(replaced.data))
         self._items[key] = entry
-        self._items.move_to_end(key)
-        while len(self._items) > self.entries:
-            self._items.popitem(last=False)
+        while len(self._items) > self.entries or self.size > self.budget:
+            _, dropped = self._items.popitem(last=False)
+            self.size -= len(dropped.data)
 
 
 class RedisBackend:
@@ -212,4 +217,4 @@ def make(settings: ResponseCacheSettings, redis: Any, prefix: str) -> ResponseCa
         return None
     if settings.backend == "redis":
         return ResponseCache(settings, RedisBackend(redis, prefix))
-    return ResponseCache(settings, MemoryBackend(settings.entries))
+    return ResponseCache(settings, MemoryBackend(settings.entries, settings.memory_bytes))

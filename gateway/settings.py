@@ -69,6 +69,7 @@ class ResponseCacheSettings:
 
     backend: str = "memory"  # BILLING_RESPONSE_CACHE: off, memory or redis
     entries: int = 10_000  # BILLING_RESPONSE_CACHE_SIZE: the memory backend's bound
+    memory_bytes: int = 67_108_864  # BILLING_RESPONSE_CACHE_MEMORY_BYTES: and its bytes
     max_bytes: int = 262_144  # BILLING_RESPONSE_CACHE_MAX_BYTES: bigger bodies are not kept
     ttl: int = 300  # BILLING_RESPONSE_CACHE_TTL: seconds an entry lives in Redis
     clock_ttl: float = 0.0  # BILLING_RESPONSE_CACHE_CLOCK_TTL: 0 = never keep clock readers
@@ -184,6 +185,7 @@ def _response_cache(env: dict[str, str]) -> ResponseCacheSettings:
     return ResponseCacheSettings(
         backend=backend,
         entries=_int(env, "BILLING_RESPONSE_CACHE_SIZE", base.entries),
+        memory_bytes=_int(env, "BILLING_RESPONSE_CACHE_MEMORY_BYTES", base.memory_bytes),
         max_bytes=_int(env, "BILLING_RESPONSE_CACHE_MAX_BYTES", base.max_bytes),
         ttl=_int(env, "BILLING_RESPONSE_CACHE_TTL", base.ttl),
         # 0 (the default) is allowed here: it means "do not keep them".

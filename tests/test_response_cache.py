@@ -332,6 +332,27 @@ async def test_the_memory_cache_keeps_at_most_its_size(
     assert kept == 2
 
 
+async def test_the_memory_cache_keeps_at_most_its_bytes(
+    twin: tuple[str, asyncpg.Pool], clock: FixedClock
+) -> None:
+    accounts = [await account(twin[1]) for _ in range(3)]
+    token = make_token("customer", accounts)
+    async with serving(twin[0], clock, CACHED) as client:
+        sizes = [
+            len(without_extensions(await Gql(client)(INVOICES, token, {"id": a}))) for a in accounts
+        ]
+    budget = str(sizes[0] + sizes[1] + sizes[2] // 2)  # room for two answers, not three
+    env = {**CACHED, "BILLING_RESPONSE_CACHE_MEMORY_BYTES": budget}
+    async with serving(twin[0], clock, env) as client:
+        gql = Gql(client)
+        seen = [said(await gql(INVOICES, token, {"id": a})) for a in [*accounts, accounts[2]]]
+        seen.append(said(await gql(INVOICES, token, {"id": accounts[0]})))
+        backend = client.app.state.services.cache.backend  # type: ignore[attr-defined]
+    assert seen == ["miss", "miss", "miss", "hit", "miss"]
+    assert len(backend) == 2
+    assert backend.size <= int(budget)
+
+
 async def test_off_looks_nothing_up(twin: tuple[str, asyncpg.Pool], clock: FixedClock) -> None:
     mine = await account(twin[1])
     token = make_token("customer", [mine])
@@ -393,3 +414,16 @@ def _sample(name: str, labels: dict[str, str]) -> float:
     from prometheus_client import REGISTRY
 
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_an_answer_over_the_size_cap_is_not_kept(
+    twin: tuple[str, asyncpg.Pool], clock: FixedClock
+) -> None:
+    mine = await account(twin[1])
+    token = make_token("customer", [mine])
+    env = {**CACHED, "BILLING_RESPONSE_CACHE_MAX_BYTES": "64"}
+    async with serving(twin[0], clock, env) as client:
+        gql = Gql(client)
+        big = [said(await gql(INVOICES, token, {"id": mine})) for _ in range(2)]
+        small = [said(await gql("query V { viewer { role } }", token)) for _ in range(2)]
+    assert (big, small) == (["bypass", "bypass"], ["miss", "hit"])
