@@ -271,7 +271,7 @@ class GraphQLGate:
             code = "QUERY_TOO_COMPLEX" if is_token_limit(exc) else "GRAPHQL_PARSE_FAILED"
             await self._request_errors(call, services, [exc], code)
         operation = self._operation(call, document)
-        if reason := limits.refusal(document, self.limits):
+        if reason := services.documents.refusal(resolved.query):
             await self._request_error(call, services, "QUERY_TOO_COMPLEX", reason)
         introspection = self.settings.dev or call.principal.role is Role.ADMIN
         errors = services.documents.validate(resolved.query, introspection=introspection)
