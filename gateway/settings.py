@@ -181,16 +181,25 @@ def _response_cache(env: dict[str, str]) -> ResponseCacheSettings:
     if backend == "redis" and not env.get("REDIS_URL"):
         raise ConfigError("BILLING_RESPONSE_CACHE=redis needs REDIS_URL")
     base = ResponseCacheSettings()
-    clock_ttl = env.get("BILLING_RESPONSE_CACHE_CLOCK_TTL", "0")
     return ResponseCacheSettings(
         backend=backend,
         entries=_int(env, "BILLING_RESPONSE_CACHE_SIZE", base.entries),
         memory_bytes=_int(env, "BILLING_RESPONSE_CACHE_MEMORY_BYTES", base.memory_bytes),
         max_bytes=_int(env, "BILLING_RESPONSE_CACHE_MAX_BYTES", base.max_bytes),
         ttl=_int(env, "BILLING_RESPONSE_CACHE_TTL", base.ttl),
-        # 0 (the default) is allowed here: it means "do not keep them".
-        clock_ttl=0.0 if clock_ttl in ("", "0") else _number(env, CLOCK_TTL, 0.0),
+        clock_ttl=_clock_ttl(env.get(CLOCK_TTL)),
     )
+
+
+def _clock_ttl(text: str | None) -> float:
+    """Seconds; 0 (the default) is allowed here: it means "do not keep them"."""
+    try:
+        value = float(text or 0)
+    except ValueError:
+        raise ConfigError(f"{CLOCK_TTL} must be a number, not {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{CLOCK_TTL} must be 0 or a positive number of seconds")
+    return value
 
 
 def _metrics_port(text: str | None, mode: str) -> int | None:

@@ -7,11 +7,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from auth.principal import Principal, Role
 from gateway.response_cache import cache_key
+from gateway.settings import ConfigError, load
 from loaders.reach import Reach
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
@@ -75,3 +77,26 @@ def test_every_other_part_changes_the_key() -> None:
         key(variables={"id": "\ud800"}),  # a lone surrogate is keyed too (escaped)
     ]
     assert len(set(variants)) == len(variants)
+
+
+def test_settings_default_to_memory_and_to_redis_with_redis() -> None:
+    assert load({}).response_cache.backend == "memory"
+    assert load({"REDIS_URL": "redis://r:6379/0"}).response_cache.backend == "redis"
+    assert load({"BILLING_RESPONSE_CACHE": "off"}).response_cache.backend == "off"
+    assert load({"BILLING_RESPONSE_CACHE_CLOCK_TTL": "0.0"}).response_cache.clock_ttl == 0
+    assert load({"BILLING_RESPONSE_CACHE_CLOCK_TTL": "2.5"}).response_cache.clock_ttl == 2.5
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"BILLING_RESPONSE_CACHE": "redis"},  # without REDIS_URL
+        {"BILLING_RESPONSE_CACHE": "disk"},
+        {"BILLING_RESPONSE_CACHE_CLOCK_TTL": "-1"},
+        {"BILLING_RESPONSE_CACHE_CLOCK_TTL": "nan"},
+        {"BILLING_RESPONSE_CACHE_SIZE": "0"},
+    ],
+)
+def test_settings_refuse_what_cannot_work(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError):
+        load(env)
