@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from auth.tokens import TokenVerifier
 from gateway import graphiql, metrics, ratelimit, tracing
+from gateway import response_cache as rc
 from gateway.clock import Clock
 from gateway.documents import Documents
 from gateway.errors import DATABASE_DOWN, error_body
@@ -80,6 +81,7 @@ async def lifespan(
         persisted=PersistedQueries(_store(settings, buckets), _allow_list(settings)),
         documents=Documents(schema._schema, settings.limits),
         catalog=CatalogCache(settings.database_url),
+        cache=_response_cache(settings, buckets),
     )
     app.state.probe = ReadyProbe(pool, settings.timeouts.ready)
     await _check_currencies(pool, settings.database_url, settings.timeouts.ready)
@@ -152,6 +154,12 @@ def _store(settings: Settings, buckets: ratelimit.Buckets) -> QueryStore:
     if isinstance(buckets, ratelimit.RedisBuckets):
         return RedisStore(buckets.redis, settings.redis_prefix)
     return MemoryStore()
+
+
+def _response_cache(settings: Settings, buckets: ratelimit.Buckets) -> rc.ResponseCache | None:
+    """Redis through the client the rate limiter holds (REDIS_URL); memory otherwise."""
+    redis = buckets.redis if isinstance(buckets, ratelimit.RedisBuckets) else None
+    return rc.make(settings.response_cache, redis, settings.redis_prefix)
 
 
 def _allow_list(settings: Settings) -> dict[str, str] | None:

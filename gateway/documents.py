@@ -21,6 +21,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from gateway import limits
 from gateway.limits import Limits
 
 CACHE_SIZE: Final = 512
@@ -35,10 +36,16 @@ class Documents:
         self.limits = limits
         self.parse: Callable[[str], DocumentNode] = lru_cache(maxsize=cache_size)(self._parse)
         self._validate = lru_cache(maxsize=cache_size)(self._validate_uncached)
+        # Walking a document for its size costs as much as a response-cache hit's SQL.
+        self.refusal: Callable[[str], str | None] = lru_cache(maxsize=cache_size)(self._refusal)
 
     def _parse(self, query: str) -> DocumentNode:
         """Raises GraphQLError (a syntax error, or more tokens than allowed)."""
         return parse(query, max_tokens=self.limits.max_tokens)
+
+    def _refusal(self, query: str) -> str | None:
+        """Why the parsed `query` is too large to validate (gateway/limits.py), or None."""
+        return limits.refusal(self.parse(query), self.limits)
 
     def validate(self, query: str, *, introspection: bool) -> tuple[GraphQLError, ...]:
         """Suggestions ("Did you mean …?") are never shown: they map the schema."""

@@ -4,8 +4,9 @@
 2. the token (401 without data) — nothing runs for a GET without one either;
 3. the parameters, the persisted query, the document's static limits, its
    validation (cached) and its cost, then the subject's rate-limit bucket;
-4. only then the database: the request's reach (one statement for a partner) and
-   the execution, under the request deadline.
+4. only then the database: the request's reach (one statement for a partner), the
+   response cache's stamp (one statement, when the cache is on) and the execution,
+   under the request deadline. A cache hit pays its cost like a miss.
 
 A refusal at any step runs no SQL. Every response is JSON with a contract code,
 carries the request id and (once a token was verified) the cost, and leaves one
@@ -17,7 +18,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -36,6 +37,7 @@ from starlette.types import Receive, Scope, Send
 from auth.principal import Principal, Role
 from auth.tokens import TokenError, TokenVerifier
 from gateway import cost, graphiql, limits, metrics, tracing, transport
+from gateway import response_cache as rc
 from gateway.clock import Clock
 from gateway.documents import Documents, is_token_limit, select_operation
 from gateway.errors import (
@@ -59,7 +61,7 @@ from loaders import Loaders
 from loaders.catalog import CatalogCache
 from loaders.db import Db
 from loaders.reach import PARTNER_ACCOUNTS, Reach
-from schema.context import RequestContext
+from schema.context import ClockWatch, RequestContext, WatchedContext
 
 BEARER = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 UNAUTHENTICATED_MESSAGE = "Missing or invalid access token."
@@ -75,6 +77,18 @@ class Services:
     persisted: PersistedQueries
     documents: Documents
     catalog: CatalogCache | None = None
+    cache: rc.ResponseCache | None = None
+
+
+@dataclass
+class Probe:
+    """One query's pass through the response cache."""
+
+    cache: rc.ResponseCache
+    key: str = ""
+    stamp: str = ""
+    hit: rc.Entry | None = None
+    watch: ClockWatch = field(default_factory=ClockWatch)
 
 
 class Refused(Exception):
@@ -223,9 +237,18 @@ class GraphQLGate:
                 cost=_cost(requested, 0, decision.status),
             )
         await services.persisted.register(resolved)
+        probe = _probe(call, services, operation)
         try:
-            executed, statements = await self._execute(call, services, document, resolved.query)
-            return await self._result(call, services, document, operation, executed, statements)
+            executed, statements = await self._execute(
+                call, services, document, resolved.query, probe
+            )
+            if executed is None:  # a cache hit
+                assert probe is not None
+                assert probe.hit is not None
+                return await self._hit(call, services, probe.hit, statements)
+            return await self._result(
+                call, services, document, operation, executed, statements, probe
+            )
         except Refused as failed:  # the database failed us: the caller pays nothing
             throttle = await services.buckets.refund(call.bucket, requested)
             failed.extensions["cost"] = _cost(requested, 0, throttle)
@@ -248,7 +271,7 @@ class GraphQLGate:
             code = "QUERY_TOO_COMPLEX" if is_token_limit(exc) else "GRAPHQL_PARSE_FAILED"
             await self._request_errors(call, services, [exc], code)
         operation = self._operation(call, document)
-        if reason := limits.refusal(document, self.limits):
+        if reason := services.documents.refusal(resolved.query):
             await self._request_error(call, services, "QUERY_TOO_COMPLEX", reason)
         introspection = self.settings.dev or call.principal.role is Role.ADMIN
         errors = services.documents.validate(resolved.query, introspection=introspection)
@@ -270,15 +293,23 @@ class GraphQLGate:
         return operation
 
     async def _execute(
-        self, call: Call, services: Services, document: DocumentNode, query: str
-    ) -> tuple[Executed, int]:
+        self,
+        call: Call,
+        services: Services,
+        document: DocumentNode,
+        query: str,
+        probe: Probe | None,
+    ) -> tuple[Executed | None, int]:
+        """The execution's result, or None for a cache hit (in `probe.hit`)."""
         timeouts = self.settings.timeouts
         db = self._db(services)
         broken = True
         try:
             async with asyncio.timeout(timeouts.request) as deadline:
-                executed = await self._run(call, services, db, document, query)
-            broken = any(_database_failed(e) for e in executed.result.errors or ())
+                executed = await self._run(call, services, db, document, query, probe)
+            broken = executed is not None and any(
+                _database_failed(e) for e in executed.result.errors or ()
+            )
             return executed, db.statements
         except TimeoutError:
             if deadline.expired():
@@ -297,10 +328,19 @@ class GraphQLGate:
         return Db(services.pool, timeout=timeouts.statement + 1, acquire_timeout=timeouts.acquire)
 
     async def _run(
-        self, call: Call, services: Services, db: Db, document: DocumentNode, query: str
-    ) -> Executed:
+        self,
+        call: Call,
+        services: Services,
+        db: Db,
+        document: DocumentNode,
+        query: str,
+        probe: Probe | None,
+    ) -> Executed | None:
         with tracing.span("graphql.execute"):
             reach = await reach_of(call.principal, db)
+            if probe is not None and await self._look(call, services, db, reach, query, probe):
+                return None
+            watch = ClockWatch() if probe is None else probe.watch
             params = call.params
             operation = Operation(
                 query,
@@ -315,15 +355,34 @@ class GraphQLGate:
             async def twin() -> AsyncIterator[RequestContext]:
                 other = self._db(services)
                 try:
-                    yield self._context(call, services, other, reach)
+                    yield self._context(call, services, other, reach, watch)
                 finally:
                     await other.close()
 
-            context = self._context(call, services, db, reach)
+            context = self._context(call, services, db, reach, watch)
             return await self.executor.run(operation, context, twin)
 
-    def _context(self, call: Call, services: Services, db: Db, reach: Reach) -> RequestContext:
-        return RequestContext(
+    async def _look(
+        self, call: Call, services: Services, db: Db, reach: Reach, query: str, probe: Probe
+    ) -> bool:
+        """Read the stamp (before any execution: see gateway/response_cache.py) and
+        look the answer up; True on a hit. A miss then runs on a catalog at least as
+        new as the stamp's."""
+        params = call.params
+        probe.key = rc.cache_key(
+            query, params.operation_name, params.variables, call.principal, reach, self.settings.dev
+        )
+        probe.stamp = await rc.read_stamp(db, reach)
+        if services.catalog is not None:
+            services.catalog.require(rc.catalog_version(probe.stamp))
+        probe.hit = await probe.cache.lookup(probe.key, probe.stamp, call.now)
+        return probe.hit is not None
+
+    def _context(
+        self, call: Call, services: Services, db: Db, reach: Reach, watch: ClockWatch
+    ) -> RequestContext:
+        return WatchedContext.watching(
+            watch,
             principal=call.principal,
             reach=reach,
             db=db,
@@ -342,6 +401,7 @@ class GraphQLGate:
         operation: OperationDefinitionNode,
         executed: Executed,
         statements: int,
+        probe: Probe | None = None,
     ) -> Response:
         result = executed.result
         errors, found = self._errors(call, result.errors or [])
@@ -363,9 +423,41 @@ class GraphQLGate:
             body["data"] = result.data
         if errors:
             body["errors"] = errors
-        body["extensions"] = self._extensions(call, _cost(requested, spent, throttle), statements)
+        spent_cost = _cost(requested, spent, throttle)
+        if probe is not None and not errors and result.data is not None:
+            data = transport.encode(result.data)
+            kept = await probe.cache.store(
+                probe.key, rc.Entry(probe.stamp, data, spent), probe.watch.read, call.now
+            )
+            self._outcome(call, rc.MISS if kept else rc.BYPASS)
+            return self._spliced(call, data, spent_cost, statements)
+        if probe is not None:
+            self._outcome(call, rc.BYPASS)
+        body["extensions"] = self._extensions(call, spent_cost, statements)
         status = transport.request_error_status(call.media) if request_error else 200
         return _json(status, body, call.media)
+
+    async def _hit(
+        self, call: Call, services: Services, entry: rc.Entry, statements: int
+    ) -> Response:
+        """The stored answer, its cost paid as the miss paid it."""
+        requested = call.line.requested_cost or 0
+        call.line.actual_cost = entry.cost
+        throttle = await services.buckets.refund(call.bucket, max(requested - entry.cost, 0))
+        metrics.QUERY_COST.observe(requested)
+        self._outcome(call, rc.HIT)
+        return self._spliced(call, entry.data, _cost(requested, entry.cost, throttle), statements)
+
+    def _spliced(self, call: Call, data: bytes, spent: dict[str, Any], statements: int) -> Response:
+        """`{"data": …, "extensions": …}` around data already encoded: the bytes a hit
+        answers are the miss's, but for the extensions, which are this request's."""
+        extensions = transport.encode(self._extensions(call, spent, statements))
+        body = b'{"data":' + data + b',"extensions":' + extensions + b"}"
+        return Response(body, status_code=200, media_type=f"{call.media}; charset=utf-8")
+
+    def _outcome(self, call: Call, outcome: str) -> None:
+        call.line.cache = outcome
+        metrics.RESPONSE_CACHE.labels(result=outcome).inc()
 
     def _errors(
         self, call: Call, errors: list[GraphQLError]
@@ -388,6 +480,8 @@ class GraphQLGate:
         extensions: dict[str, Any] = {"requestId": call.line.request_id, "cost": spent}
         if self.settings.dev:
             extensions["sqlStatements"] = statements
+            if call.line.cache is not None:
+                extensions["responseCache"] = call.line.cache
         return extensions
 
     async def _request_error(
@@ -431,6 +525,17 @@ class _Answered(Refused):
         super().__init__(status, code, code)
         self.body = body
         self.media = media
+
+
+def _probe(call: Call, services: Services, operation: OperationDefinitionNode) -> Probe | None:
+    """Queries only: a mutation writes, a subscription is not a single answer."""
+    if services.cache is None:
+        return None
+    if operation.operation is not OperationType.QUERY:
+        call.line.cache = rc.BYPASS
+        metrics.RESPONSE_CACHE.labels(result=rc.BYPASS).inc()
+        return None
+    return Probe(services.cache)
 
 
 async def reach_of(principal: Principal, db: Db) -> Reach:

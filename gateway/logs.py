@@ -81,6 +81,7 @@ class RequestLine:
     status: int = 200
     outcome: str = "ok"
     reason: str | None = None
+    cache: str | None = None  # what the response cache did (None: no cache)
     error: BaseException | None = field(default=None, repr=False)
 
     def level(self) -> int:
@@ -104,6 +105,8 @@ class RequestLine:
         }
         if self.reason:
             fields["reason"] = self.reason
+        if self.cache:
+            fields["responseCache"] = self.cache
         level = self.level()
         error = self.error if level == logging.ERROR else None
         exc_info = (type(error), error, error.__traceback__) if error else None

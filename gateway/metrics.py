@@ -64,6 +64,17 @@ EXECUTIONS: Final = Counter(
     "Operations executed, by executor: planned (cached plans) or reference (graphql-core)",
     ["executor"],
 )
+RESPONSE_CACHE: Final = Counter(
+    "billing_response_cache_total",
+    "GraphQL requests by what the response cache did: hit, miss, bypass (not kept: read"
+    " the clock, too big or had errors; or not a query), off (no cache configured)",
+    ["result"],
+)
+RESPONSE_CACHE_ERRORS: Final = Counter(
+    "billing_response_cache_redis_failures_total",
+    "Response-cache Redis calls that failed or read an unreadable value (counted as misses)",
+    ["step"],
+)
 RATE_LIMITED: Final = Counter(
     "billing_rate_limited_total", "Requests refused with RATE_LIMITED (bucket empty)"
 )

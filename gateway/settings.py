@@ -59,6 +59,22 @@ TIMEOUT_VARIABLES: Final = {
 }
 
 
+CACHE_BACKENDS: Final = ("off", "memory", "redis")
+CLOCK_TTL: Final = "BILLING_RESPONSE_CACHE_CLOCK_TTL"
+
+
+@dataclass(frozen=True)
+class ResponseCacheSettings:
+    """The response cache of reads (gateway/response_cache.py)."""
+
+    backend: str = "memory"  # BILLING_RESPONSE_CACHE: off, memory or redis
+    entries: int = 10_000  # BILLING_RESPONSE_CACHE_SIZE: the memory backend's bound
+    memory_bytes: int = 67_108_864  # BILLING_RESPONSE_CACHE_MEMORY_BYTES: and its bytes
+    max_bytes: int = 262_144  # BILLING_RESPONSE_CACHE_MAX_BYTES: bigger bodies are not kept
+    ttl: int = 300  # BILLING_RESPONSE_CACHE_TTL: seconds an entry lives in Redis
+    clock_ttl: float = 0.0  # BILLING_RESPONSE_CACHE_CLOCK_TTL: 0 = never keep clock readers
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str
@@ -83,6 +99,7 @@ class Settings:
     pinned_now: datetime | None = None
     # BILLING_EXECUTOR: planned (default), reference or compare (gateway/executor.py).
     executor: str = "planned"
+    response_cache: ResponseCacheSettings = field(default_factory=ResponseCacheSettings)
 
     @property
     def dev(self) -> bool:
@@ -131,6 +148,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         metrics_port=_metrics_port(env.get("BILLING_METRICS_PORT"), mode),
         persisted_queries_dir=_folder(env.get("BILLING_PERSISTED_QUERIES_DIR")),
         redis_prefix=env.get("BILLING_REDIS_PREFIX", "billing:"),
+        response_cache=_response_cache(env),
     )
     _check_prod(settings)
     return replace(settings, cursor_secret=_cursor_secret(env.get("BILLING_CURSOR_SECRET"), secret))
@@ -154,6 +172,34 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     if value != int(value):
         raise ConfigError(f"{name} must be a whole number")
     return int(value)
+
+
+def _response_cache(env: dict[str, str]) -> ResponseCacheSettings:
+    """Memory by default, Redis when REDIS_URL is set (replicas share entries)."""
+    default = "redis" if env.get("REDIS_URL") else "memory"
+    backend = _choice(env, "BILLING_RESPONSE_CACHE", default, CACHE_BACKENDS)
+    if backend == "redis" and not env.get("REDIS_URL"):
+        raise ConfigError("BILLING_RESPONSE_CACHE=redis needs REDIS_URL")
+    base = ResponseCacheSettings()
+    return ResponseCacheSettings(
+        backend=backend,
+        entries=_int(env, "BILLING_RESPONSE_CACHE_SIZE", base.entries),
+        memory_bytes=_int(env, "BILLING_RESPONSE_CACHE_MEMORY_BYTES", base.memory_bytes),
+        max_bytes=_int(env, "BILLING_RESPONSE_CACHE_MAX_BYTES", base.max_bytes),
+        ttl=_int(env, "BILLING_RESPONSE_CACHE_TTL", base.ttl),
+        clock_ttl=_clock_ttl(env.get(CLOCK_TTL)),
+    )
+
+
+def _clock_ttl(text: str | None) -> float:
+    """Seconds; 0 (the default) is allowed here: it means "do not keep them"."""
+    try:
+        value = float(text or 0)
+    except ValueError:
+        raise ConfigError(f"{CLOCK_TTL} must be a number, not {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{CLOCK_TTL} must be 0 or a positive number of seconds")
+    return value
 
 
 def _metrics_port(text: str | None, mode: str) -> int | None:

@@ -26,7 +26,8 @@ SELECT (SELECT array_agg(p ORDER BY p.kind, p.currency, p.amount, p.code) FROM p
        (SELECT array_agg(t ORDER BY t.usage_price_id, t.position)
           FROM usage_price_tiers t) AS tiers,
        (SELECT array_agg(e ORDER BY e.plan_id, e.feature_id)
-          FROM plan_entitlements e) AS plan_entitlements"""
+          FROM plan_entitlements e) AS plan_entitlements,
+       (SELECT version FROM catalog_version) AS version"""
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Catalog:
     usage_prices: dict[str, list[Row]] = field(default_factory=dict)  # by plan id
     tiers: dict[str, list[Row]] = field(default_factory=dict)  # by usage price id
     entitlements: dict[str, list[Row]] = field(default_factory=dict)  # by plan id
+    version: int = 0  # catalog_version as this copy was read (0: not read from a database)
 
     # Indexes built once per request, not per lookup; one per table, so an id can
     # only ever find a row of the table it is asked of.
@@ -101,6 +103,13 @@ class CatalogCache:
     def current(self) -> Catalog | None:
         return self._catalog if self._conn is not None else None
 
+    def require(self, version: int) -> None:
+        """Drop a copy older than `version` (seen by the response cache's stamp) though
+        its notification has not arrived yet: an answer kept under that stamp must not
+        be built from the older catalog. Reads begun before now are not kept either."""
+        if self._catalog is not None and self._catalog.version < version:
+            self._changed()
+
     def keep(self, catalog: Catalog, generation: int) -> None:
         if self._conn is not None and generation == self.generation:
             self._catalog = catalog
@@ -148,4 +157,5 @@ async def read_catalog(fetchrow: Callable[[str], Awaitable[Row | None]]) -> Cata
         usage_prices=group(row["usage_prices"] or [], "plan_id"),
         tiers=group(row["tiers"] or [], "usage_price_id"),
         entitlements=group(row["plan_entitlements"] or [], "plan_id"),
+        version=row["version"],
     )
