@@ -31,7 +31,7 @@ from gateway import handed, metrics
 STARTUP_FAILURE: Final = 3  # uvicorn's status for the same failure with one worker
 BACKLOG: Final = 2048  # uvicorn's default
 GRACE: Final = 5.0  # seconds past the shutdown timeout before a worker is killed
-ACCEPT_BATCH: Final = 64
+BATCH: Final = 64  # accepts (or messages) per wake-up, so one source cannot starve the rest
 
 log = logging.getLogger("billing.serve")
 _spawn = multiprocessing.get_context("spawn")
@@ -93,7 +93,7 @@ class Supervisor:
         log.info("worker %d started (pid %s)", slot, process.pid)
 
     def _hear(self, worker: Worker) -> None:
-        for _ in range(ACCEPT_BATCH):
+        for _ in range(BATCH):
             try:
                 message = worker.channel.recv(16)
             except BlockingIOError:
@@ -149,7 +149,7 @@ class Supervisor:
         self._listening = wanted
 
     def _accept(self, listener: socket.socket) -> None:
-        for _ in range(ACCEPT_BATCH):
+        for _ in range(BATCH):
             try:
                 conn, _address = listener.accept()
             except BlockingIOError:
