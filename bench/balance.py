@@ -5,8 +5,9 @@ one shared socket, the model `serve` had), one SO_REUSEPORT socket per worker
 `billing-gateway serve --workers 2` (its supervisor accepts and hands each connection
 to the worker holding the fewest, gateway/supervisor.py).
 
-For each process model: one server, then RUNS runs of wrk one after the other (8
-connections unless --connections says otherwise; the core dashboard workload); in
+One server per process model, all up at once, then RUNS runs of wrk per model, the
+models taken in turn (8 connections unless --connections says otherwise; the core
+dashboard workload); in
 each, the connections each worker holds (counted half-way from /proc: the worker's
 socket inodes against /proc/net/tcp), the CPU time each worker used and the requests
 served, wrk's p50 and p99, and the CPU of the server's other processes (the
@@ -109,20 +110,7 @@ async def investigate(
     conn = await asyncpg.connect(dataset.dsn)
     try:
         facts = machine.facts(tool, str(await conn.fetchval("SHOW server_version")))
-        variants = []
-        for name, start in MODELS:
-            server = start(dataset)
-            try:
-                done = []
-                for n in range(1, runs + 1):
-                    await settle(server.pids())
-                    run = measure(
-                        tool, server, requests, connections, seconds, Backends(conn), ("core", n)
-                    )
-                    done.append(await run)
-            finally:
-                servers.stop(server)
-            variants.append(Variant(name, done))
+        variants = await _interleaved(dataset, tool, requests, connections, seconds, runs, conn)
     finally:
         await conn.close()
     facts |= {"load_after": machine.load_now(), "minutes": len(MODELS) * runs * seconds / 60}
@@ -132,6 +120,35 @@ async def investigate(
             f".ci/dev bench --balance {runs} --connections {connections} --duration {seconds:g}"
         )
         _save(facts, variants, command, connections)
+
+
+async def _interleaved(
+    dataset: Dataset,
+    tool: str,
+    requests: Path,
+    connections: int,
+    seconds: float,
+    runs: int,
+    conn: asyncpg.Connection,
+) -> list[Variant]:
+    """Every model's server up at once, their runs taken in turn: a machine whose load
+    changes (other suites on a shared box) then weighs on every model alike."""
+    started: list[tuple[str, Server]] = []
+    try:
+        for name, start in MODELS:
+            started.append((name, start(dataset)))
+        done: dict[str, list[Round]] = {name: [] for name, _ in started}
+        for n in range(1, runs + 1):
+            for name, server in started:
+                await settle([p for _, s in started for p in s.pids()])
+                run = measure(
+                    tool, server, requests, connections, seconds, Backends(conn), ("core", n)
+                )
+                done[name].append(await run)
+    finally:
+        for _, server in started:
+            servers.stop(server)
+    return [Variant(name, runs_of) for name, runs_of in done.items()]
 
 
 def text(variants: list[Variant]) -> str:
