@@ -188,7 +188,7 @@ def _save(facts: dict[str, Any], variants: list[Variant], command: str, connecti
     body = [
         f"# Worker balance {facts['date']} ({facts['commit']})",
         f"`{command}`: wrk at {connections} connections, core dashboard workload, one "
-        "server per process model kept up across its runs.",
+        "server per process model, all kept up, their runs taken in turn.",
         report.facts_text(facts),
         text(variants),
     ]
