@@ -3,8 +3,9 @@ uvicorn processes, each listening on its own socket bound with SO_REUSEPORT to t
 same port, so that the kernel spreads new connections over the sockets (by a hash of
 each connection's addresses) instead of every worker waiting on one shared socket.
 
-The gateway's own process model (`billing-gateway serve --workers N`) is not changed:
-this shows what the fix would do, measured the same way.
+An alternative to the process model `billing-gateway serve --workers N` uses (a
+supervisor handing each connection to the least busy worker), measured the same way by
+`.ci/dev bench --balance`.
 
     python -m bench.reuseport --port P --workers N   (settings from the environment)
 """
@@ -28,11 +29,19 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def serve(host: str, port: int) -> None:
-    """One worker: its own socket, the gateway's app, as `serve` configures uvicorn."""
+    """One worker: its own socket, the gateway's app, as `serve` configures uvicorn (its
+    JSON log lines included: one per request)."""
     import uvicorn
 
+    from gateway import logs
+
     config = uvicorn.Config(
-        "gateway.asgi:app", loop="uvloop", http="httptools", lifespan="on", log_level="info"
+        "gateway.asgi:app",
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_config=logs.config(),
+        access_log=False,
     )
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
 

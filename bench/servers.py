@@ -98,7 +98,11 @@ def start_gateway(
     port = free_port()
     command = [str(BIN / "billing-gateway"), "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]
-    return start(name, workers, port, command, child_env(dsn, now, {**UNTHROTTLED, **extra}), logs)
+    env = child_env(dsn, now, {**UNTHROTTLED, **extra})
+    server = start(name, workers, port, command, env, logs)
+    if workers > 1:  # the supervisor hands connections to ready workers only
+        _wait_logged(server, " ready (pid ", workers)
+    return server
 
 
 def start_floor(dsn: str, now: str, logs: Path) -> Server:
@@ -138,6 +142,15 @@ def _wait_ready(server: Server) -> None:
             return
         time.sleep(0.3)
     raise RuntimeError(f"{server.name} did not start within {START_SECONDS} s; see {server.log}")
+
+
+def _wait_logged(server: Server, text: str, count: int) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while server.log.read_text(errors="replace").count(text) < count:
+        if time.monotonic() > deadline or server.proc.poll() is not None:
+            stop(server)
+            raise RuntimeError(f"{server.name}: {count} workers never got ready; see {server.log}")
+        time.sleep(0.2)
 
 
 def _healthy(server: Server) -> bool:

@@ -243,20 +243,28 @@ def _metrics_server(host: str, port: int) -> None:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    """One worker: plain uvicorn. Several: our supervisor (gateway/supervisor.py), which
+    hands each connection to the least busy worker, where uvicorn's workers would leave
+    the kernel to wake whichever one it likes."""
     import uvicorn
 
-    uvicorn.run(
-        "gateway.asgi:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        log_config=logs.config(),
-        access_log=False,  # the gate logs one line per GraphQL request
-        timeout_graceful_shutdown=int(settings.timeouts.shutdown),
-    )
+    options: dict[str, Any] = {
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+        "log_config": logs.config(),
+        "access_log": False,  # the gate logs one line per GraphQL request
+        "timeout_graceful_shutdown": int(settings.timeouts.shutdown),
+    }
+    if args.workers == 1:
+        uvicorn.run("gateway.asgi:app", host=args.host, port=args.port, **options)
+        return
+    from gateway import supervisor
+
+    shutdown = settings.timeouts.shutdown
+    status = supervisor.serve(args.host, args.port, args.workers, options, shutdown)
+    if status:
+        raise SystemExit(status)
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:

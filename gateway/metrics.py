@@ -94,6 +94,22 @@ ENGINE_ACTIONS: Final = Counter(
 ENGINE_FAILURES: Final = Counter(
     "billing_engine_failed_runs_total", "Engine runs that failed (retried at the next interval)"
 )
+# Written by `serve`'s supervisor (gateway/supervisor.py), one series per worker slot:
+# a replaced worker's replacement continues its slot's series.
+WORKER_CONNECTIONS: Final = Counter(
+    "billing_worker_connections_total",
+    "Connections handed to each worker (serve --workers N, N >= 2)",
+    ["worker"],
+)
+WORKER_OPEN: Final = Gauge(
+    "billing_worker_open_connections",
+    "Connections each worker holds open now (serve --workers N, N >= 2)",
+    ["worker"],
+    multiprocess_mode="livesum",
+)
+WORKER_RESTARTS: Final = Counter(
+    "billing_worker_restarts_total", "Workers that exited unasked and were replaced"
+)
 
 _operations: set[str] = set()
 

@@ -96,3 +96,39 @@ def redis_url() -> str | None:
     except OSError:
         return None
     return "redis://127.0.0.1:6379/0"
+
+
+def worker_pids(server: Server) -> list[int]:
+    """The worker processes of `serve --workers N` (multiprocessing's spawned children;
+    not its resource tracker)."""
+    from bench import procstat
+
+    found = []
+    for pid in procstat.children(server.process.pid):
+        try:
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def metric(text: str, name: str, labels: str = "") -> float:
+    """A sample's value in Prometheus text (labels as written, e.g. 'worker="0"'); 0 if
+    the sample is absent."""
+    wanted = f"{name}{{{labels}}} " if labels else f"{name} "
+    for line in text.splitlines():
+        if line.startswith(wanted):
+            return float(line[len(wanted) :])
+    return 0.0
+
+
+def wait_workers_ready(server: Server, count: int) -> None:
+    """Until `count` "worker N ready" lines were logged (replacements count too)."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if sum(" ready (pid " in line for line in server.log_lines()) >= count:
+            return
+        assert server.process.poll() is None, server.log.read_text()[-3000:]
+        time.sleep(0.1)
+    raise AssertionError(f"{count} workers never got ready: {server.log.read_text()[-3000:]}")
