@@ -85,6 +85,7 @@ class Probe:
     """One query's pass through the response cache."""
 
     cache: rc.ResponseCache
+    query: str
     key: str = ""
     stamp: str = ""
     hit: rc.Entry | None = None
@@ -237,7 +238,7 @@ class GraphQLGate:
                 cost=_cost(requested, 0, decision.status),
             )
         await services.persisted.register(resolved)
-        probe = _probe(call, services, operation)
+        probe = _probe(call, services, operation, resolved.query)
         try:
             executed, statements = await self._execute(
                 call, services, document, resolved.query, probe
@@ -410,29 +411,26 @@ class GraphQLGate:
                 call.line.reason = f"{type(classified.internal).__name__}: {classified.internal}"
                 status = 503 if classified.code == "SERVICE_UNAVAILABLE" else 504
                 raise Refused(status, classified.code, classified.message)
-        requested = call.line.requested_cost or 0
         spent = executed.cost
         if spent is None:
             spent = cost.actual(self.schema._schema, document, operation, result.data)
-        call.line.actual_cost = spent
-        throttle = await services.buckets.refund(call.bucket, max(requested - spent, 0))
-        metrics.QUERY_COST.observe(requested)
+        spent_cost = await _settle(call, services, spent)
         body: dict[str, Any] = {}
         request_error = result.data is None and all(not e.path for e in result.errors or ())
         if not request_error:
             body["data"] = result.data
         if errors:
             body["errors"] = errors
-        spent_cost = _cost(requested, spent, throttle)
         if probe is not None and not errors and result.data is not None:
             data = transport.encode(result.data)
+            entry = rc.Entry(probe.stamp, data, spent)
             kept = await probe.cache.store(
-                probe.key, rc.Entry(probe.stamp, data, spent), probe.watch.read, call.now
+                probe.query, probe.key, entry, probe.watch.read, call.now
             )
-            self._outcome(call, rc.MISS if kept else rc.BYPASS)
+            _outcome(call, rc.MISS if kept else rc.BYPASS)
             return self._spliced(call, data, spent_cost, statements)
         if probe is not None:
-            self._outcome(call, rc.BYPASS)
+            _outcome(call, rc.BYPASS)
         body["extensions"] = self._extensions(call, spent_cost, statements)
         status = transport.request_error_status(call.media) if request_error else 200
         return _json(status, body, call.media)
@@ -441,12 +439,9 @@ class GraphQLGate:
         self, call: Call, services: Services, entry: rc.Entry, statements: int
     ) -> Response:
         """The stored answer, its cost paid as the miss paid it."""
-        requested = call.line.requested_cost or 0
-        call.line.actual_cost = entry.cost
-        throttle = await services.buckets.refund(call.bucket, max(requested - entry.cost, 0))
-        metrics.QUERY_COST.observe(requested)
-        self._outcome(call, rc.HIT)
-        return self._spliced(call, entry.data, _cost(requested, entry.cost, throttle), statements)
+        spent = await _settle(call, services, entry.cost)
+        _outcome(call, rc.HIT)
+        return self._spliced(call, entry.data, spent, statements)
 
     def _spliced(self, call: Call, data: bytes, spent: dict[str, Any], statements: int) -> Response:
         """`{"data": …, "extensions": …}` around data already encoded: the bytes a hit
@@ -454,10 +449,6 @@ class GraphQLGate:
         extensions = transport.encode(self._extensions(call, spent, statements))
         body = b'{"data":' + data + b',"extensions":' + extensions + b"}"
         return Response(body, status_code=200, media_type=f"{call.media}; charset=utf-8")
-
-    def _outcome(self, call: Call, outcome: str) -> None:
-        call.line.cache = outcome
-        metrics.RESPONSE_CACHE.labels(result=outcome).inc()
 
     def _errors(
         self, call: Call, errors: list[GraphQLError]
@@ -527,15 +518,32 @@ class _Answered(Refused):
         self.media = media
 
 
-def _probe(call: Call, services: Services, operation: OperationDefinitionNode) -> Probe | None:
-    """Queries only: a mutation writes, a subscription is not a single answer."""
+def _probe(
+    call: Call, services: Services, operation: OperationDefinitionNode, query: str
+) -> Probe | None:
+    """Queries only (a mutation writes, a subscription is not a single answer), and not
+    one known to read the clock when such answers are not kept."""
     if services.cache is None:
         return None
-    if operation.operation is not OperationType.QUERY:
-        call.line.cache = rc.BYPASS
-        metrics.RESPONSE_CACHE.labels(result=rc.BYPASS).inc()
+    if operation.operation is not OperationType.QUERY or services.cache.skips(query):
+        _outcome(call, rc.BYPASS)
         return None
-    return Probe(services.cache)
+    return Probe(services.cache, query)
+
+
+def _outcome(call: Call, outcome: str) -> None:
+    call.line.cache = outcome
+    metrics.RESPONSE_CACHE.labels(result=outcome).inc()
+
+
+async def _settle(call: Call, services: Services, spent: int) -> dict[str, Any]:
+    """Refund what the request was charged beyond the cost it actually had (a miss's
+    count, or the one a hit stored); the response's `extensions.cost`."""
+    requested = call.line.requested_cost or 0
+    call.line.actual_cost = spent
+    throttle = await services.buckets.refund(call.bucket, max(requested - spent, 0))
+    metrics.QUERY_COST.observe(requested)
+    return _cost(requested, spent, throttle)
 
 
 async def reach_of(principal: Principal, db: Db) -> Reach:

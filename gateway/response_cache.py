@@ -188,22 +188,44 @@ def _failed(step: str, exc: BaseException) -> None:
     metrics.RESPONSE_CACHE_ERRORS.labels(step=step).inc()
 
 
+CLOCK_READERS: Final = 512  # documents remembered as clock readers (as many as parsed)
+
+
 class ResponseCache:
     def __init__(self, settings: ResponseCacheSettings, backend: Backend) -> None:
         self.settings = settings
         self.backend = backend
+        # Documents whose last answer read the clock. With no clock TTL they would be
+        # looked up, stamped and never kept: skipping them saves the stamp's statement.
+        # A document that reads the clock only for some data is then not cached at all,
+        # which costs hits, never freshness.
+        self._clock_readers: OrderedDict[str, None] = OrderedDict()
+
+    def skips(self, query: str) -> bool:
+        """True for a document known to read the clock when such answers are not kept."""
+        return self.settings.clock_ttl <= 0 and query in self._clock_readers
+
+    def _read_clock(self, query: str) -> None:
+        self._clock_readers[query] = None
+        self._clock_readers.move_to_end(query)
+        if len(self._clock_readers) > CLOCK_READERS:
+            self._clock_readers.popitem(last=False)
 
     async def lookup(self, key: str, stamp: str, now: datetime) -> Entry | None:
         entry = await self.backend.get(key)
         return entry if entry is not None and entry.fresh(stamp, now) else None
 
-    async def store(self, key: str, entry: Entry, read_clock: bool, now: datetime) -> bool:
-        """Keep `entry` unless it is too big, or read the clock with no TTL for that."""
+    async def store(
+        self, query: str, key: str, entry: Entry, read_clock: bool, now: datetime
+    ) -> bool:
+        """Keep `entry` (an answer to `query`) unless it is too big, or read the clock
+        with no TTL for that."""
         if len(entry.data) > self.settings.max_bytes:
             return False
         ttl = float(self.settings.ttl)
         if read_clock:
             if self.settings.clock_ttl <= 0:
+                self._read_clock(query)
                 return False
             ttl = min(ttl, self.settings.clock_ttl)
             entry = Entry(entry.stamp, entry.data, entry.cost, now + timedelta(seconds=ttl))

@@ -5,7 +5,6 @@ same whether one worker runs, two run at once, or one is killed and restarted.""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import signal
@@ -21,6 +20,7 @@ import pytest
 from conftest import SEED_AS_OF
 from prometheus_client import REGISTRY
 
+from bench.engine_catchup import digest
 from gateway.clock import FixedClock
 from gateway.worker import run_once
 from resolvers.periods import add_months, iso
@@ -29,9 +29,6 @@ CLI = str(Path(sys.executable).parent / "billing-gateway")
 # Half past the hour: no boundary (always on a whole hour) falls in the seconds a run takes.
 LATER = SEED_AS_OF + timedelta(days=400, minutes=30)
 
-DIGEST = """
-SELECT subscription_id, boundary_at, period_start, period_end, total FROM invoices
- WHERE boundary_at >= $1 ORDER BY subscription_id, boundary_at"""
 LIVE_ROWS = """
 SELECT s.*, p.interval FROM subscriptions s JOIN plans p ON p.id = s.plan_id
  WHERE s.status IN ('TRIALING', 'ACTIVE', 'PAST_DUE')"""
@@ -53,16 +50,6 @@ def finish(proc: subprocess.Popen[str]) -> str:
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     return out
-
-
-async def digest(dsn: str) -> str:
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch(DIGEST, SEED_AS_OF)
-    finally:
-        await conn.close()
-    text = "\n".join(f"{r[0]} {iso(r[1])} {iso(r[2])} {iso(r[3])} {r[4]}" for r in rows)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def expected_boundaries(row: Any, now: datetime) -> list[datetime]:
