@@ -123,6 +123,20 @@ class Execution:
                 elif plan.typename is not None:
                     obj[plan.key] = plan.typename
                     continue
+                elif plan.inline_one is not None:
+                    # Likewise an attribute holding an object of plain attributes.
+                    try:
+                        value = getattr(source, plan.python_name)
+                        if value is not None:
+                            built = _built(plan.inline_one, value)
+                            if built is not None:
+                                obj[plan.key] = built
+                                self.cost += plan.inline_cost
+                                continue
+                        elif plan.nullable:
+                            continue
+                    except Exception:  # noqa: S110 - the general path reports it
+                        pass
                 slot = Slot(obj, plan.key, plan.nullable, fields.slot)
                 self._start(Job(plan, source, slot, (*fields.path, plan.key)), pending, following)
                 if self._nulled and not fields.slot.alive():

@@ -90,6 +90,10 @@ class FieldPlan:
     # such as `Money { amount currency }`: built in place, entries (key, attribute or
     # None, serialize or the typename, nullable).
     inline: dict[str, tuple[Inline, ...]] = field(default_factory=dict)
+    # A plain attribute holding one such object (`total { amount }`): built in place
+    # without a job; its entries and its cost.
+    inline_one: tuple[Inline, ...] | None = None
+    inline_cost: int = 0
 
     @property
     def node(self) -> FieldNode:
@@ -216,6 +220,9 @@ class Planner:
                 plan.object_costs[object_type.name] = 0 if is_value(object_type) else 1
                 if inline := _inline(children):
                     plan.inline[object_type.name] = inline
+        if resolver is None and plan.forbidden is None and leaf[0] is OBJECT and plan.object_type:
+            plan.inline_one = plan.inline.get(plan.object_type)
+            plan.inline_cost = plan.object_costs[plan.object_type]
         return plan
 
     def _possible(self, named: Any) -> list[GraphQLObjectType]:

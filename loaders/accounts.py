@@ -33,6 +33,7 @@ ACCOUNT_PAGES: Final = Keyset(
     key="a.created_at",
     key_type="timestamptz",
     descending=False,
+    counted=False,  # every account in reach: counted apart, and only when asked
 )
 PARTNER_ACCOUNT_PAGES: Final = replace(ACCOUNT_PAGES, parent="a.partner_id = p.parent")
 

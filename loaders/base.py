@@ -101,6 +101,7 @@ class Window:
 
     rows: list[Row] = field(default_factory=list)
     beyond: bool = False
+    total: int | None = None  # rows matching the filters, over all pages (counted lists)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ class Keyset:
     key_type: str  # "timestamptz" or "integer"
     descending: bool
     filters: Filters = lambda first: ""
+    # Whether the page statement also counts the list (`total`): one statement instead
+    # of two for `totalCount`. Off for lists with no natural bound (every account).
+    counted: bool = True
 
     def sql(self, backward: bool) -> str:
         after_op, before_op = ("<", ">") if self.descending else (">", "<")
@@ -134,12 +138,13 @@ class Keyset:
         where = f"{self.parent} AND {self.reach} {self.filters(8)}"
         ascending = self.descending == backward  # the order rows are fetched in
         fetch, probe = ("ASC", "DESC") if ascending else ("DESC", "ASC")
+        total = f", (SELECT count(*) FROM {self.source} WHERE {where}) AS total_count"
         # The probe walks the index away from the cursor and stops at the first row.
         return f"""
-SELECT p.parent, o.beyond, x.* FROM unnest($1::text[]) AS p(parent)
+SELECT p.parent, o.*, x.* FROM unnest($1::text[]) AS p(parent)
 CROSS JOIN LATERAL (SELECT coalesce((
   SELECT true FROM {self.source} WHERE {where} AND {beyond}
-   ORDER BY {self._order(probe)} LIMIT 1), false) AS beyond) o
+   ORDER BY {self._order(probe)} LIMIT 1), false) AS beyond{total if self.counted else ""}) o
 LEFT JOIN LATERAL (
   SELECT {self.columns} FROM {self.source}
    WHERE {where} AND {after} AND {before}
@@ -198,8 +203,14 @@ def _params(args: PageArgs) -> list[Any]:
 
 
 def _window(rows: list[Row]) -> Window:
-    # A parent with no rows in the page still has one row: its `beyond` and NULLs.
-    return Window([r for r in rows if r["id"] is not None], bool(rows and rows[0]["beyond"]))
+    # A parent with no rows in the page still has one row: its `beyond`, its `total`
+    # (counted lists) and NULLs.
+    total = rows[0].get("total_count") if rows else None
+    return Window(
+        [r for r in rows if r["id"] is not None],
+        bool(rows and rows[0]["beyond"]),
+        None if total is None else int(total),
+    )
 
 
 class CountLoader(Loader):

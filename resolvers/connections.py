@@ -112,7 +112,8 @@ def make_page(
     window: Window,
     count: Callable[[], Awaitable[int]],
 ) -> Page:
-    """Rows in list order with their cursors; a backward window arrives reversed."""
+    """Rows in list order with their cursors; a backward window arrives reversed.
+    `count` runs only for lists whose page statement did not count them already."""
     more = len(window.rows) > args.size
     shown = list(window.rows[: args.size])
     if args.backward:
@@ -123,5 +124,12 @@ def make_page(
         cursors=Cursors(secret, of.binding(), column, shown),
         has_next=window.beyond if args.backward else more,
         has_previous=more if args.backward else window.beyond,
-        count=count,
+        count=count if window.total is None else _counted(window.total),
     )
+
+
+def _counted(total: int) -> Callable[[], Awaitable[int]]:
+    async def count() -> int:
+        return total
+
+    return count

@@ -69,12 +69,18 @@ class Money:
 class PageInfo:
     has_next_page: bool = field(PUBLIC, description="Rows follow this page.")
     has_previous_page: bool = field(PUBLIC, description="Rows precede this page.")
-    start_cursor: str | None = field(
+    # Sealing a cursor costs an AES-SIV encryption: only the two asked for are made.
+    cursors: strawberry.Private[Sequence[str]]
+
+    @resolver(
         PUBLIC, description="The first row's cursor (null on an empty page); pass as `before`."
     )
-    end_cursor: str | None = field(
-        PUBLIC, description="The last row's cursor (null on an empty page); pass as `after`."
-    )
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
+
+    @resolver(PUBLIC, description="The last row's cursor (null on an empty page); pass as `after`.")
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
 
 
 @strawberry.type(description="A row of a page, with its cursor.")
@@ -98,10 +104,7 @@ class Connection(Generic[T]):
 def connection(page: Page, make: Callable[[Row], T]) -> Connection[T]:
     nodes = [make(row) for row in page.rows]
     info = PageInfo(
-        has_next_page=page.has_next,
-        has_previous_page=page.has_previous,
-        start_cursor=page.cursors[0] if page.cursors else None,
-        end_cursor=page.cursors[-1] if page.cursors else None,
+        has_next_page=page.has_next, has_previous_page=page.has_previous, cursors=page.cursors
     )
     edges = cast(list[Edge[T]], Edges(page.cursors, nodes))
     return Connection(edges=edges, nodes=nodes, page_info=info, count=page.count)

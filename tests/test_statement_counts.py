@@ -84,3 +84,36 @@ async def test_a_partner_request_adds_one_statement_for_its_reach(
     as_partner = (await gql(query, make_token("partner", partner=partner))).json()
 
     assert statements(as_partner) == statements(admin) + 1
+
+
+COUNTED = """query($id: ID!) { account(id: $id) {
+  subscriptions(first: 2) { %s nodes { id } }
+  invoices(first: 3) { %s nodes { id lines(first: 1) { %s nodes { id } } } }
+} }"""
+
+
+async def test_a_lists_total_count_comes_with_its_page_statement(
+    gql: Gql, seeded_pool: asyncpg.Pool
+) -> None:
+    account = await richest_account(seeded_pool)
+    token = make_token("customer", [account])
+    variables = {"id": account}
+
+    plain = (await gql(COUNTED % ("", "", ""), token, variables)).json()
+    counted = (await gql(COUNTED % (("totalCount",) * 3), token, variables)).json()
+
+    assert statements(counted) == statements(plain)
+    data = counted["data"]["account"]
+    invoices = await seeded_pool.fetchval(
+        "SELECT count(*) FROM invoices WHERE account_id = $1", account
+    )
+    subscriptions = await seeded_pool.fetchval(
+        "SELECT count(*) FROM subscriptions WHERE account_id = $1", account
+    )
+    assert data["invoices"]["totalCount"] == invoices > 3
+    assert data["subscriptions"]["totalCount"] == subscriptions
+    for invoice in data["invoices"]["nodes"]:
+        lines = await seeded_pool.fetchval(
+            "SELECT count(*) FROM invoice_lines WHERE invoice_id = $1", invoice["id"]
+        )
+        assert invoice["lines"]["totalCount"] == lines
