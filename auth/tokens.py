@@ -18,6 +18,7 @@ clients and cannot be used as an oracle.
 """
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,12 @@ MIN_RSA_BITS: Final = 2048
 # kind of JWT from the same issuer (an ID token, a logout token) is not accepted.
 ACCEPTED_TYPES: Final = frozenset({"jwt", "at+jwt"})
 DEFAULT_MINT_SCOPES: Final = tuple(sorted(ALL_SCOPES))
+# Verified tokens kept per process: a dashboard sends the same token with every
+# request, and checking its signature again is the largest part of a cached answer.
+# An entry lasts at most this long, never past the token's `exp`, and only while the
+# key set still holds the key that verified it.
+VERIFIED_KEPT_SECONDS: Final = 60.0
+VERIFIED_KEPT: Final = 4096
 
 
 class TokenError(Exception):
@@ -79,12 +86,23 @@ class TokenVerifier:
     `averify`, which moves the call to a thread only when such a fetch is due.
     """
 
-    def __init__(self, settings: AuthSettings, *, jwks: JwksKeySource | None = None) -> None:
-        """`jwks` overrides the source built from `settings.jwks_url` (tests inject a clock).
+    def __init__(
+        self,
+        settings: AuthSettings,
+        *,
+        jwks: JwksKeySource | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        """`jwks` overrides the source built from `settings.jwks_url` (tests inject a clock);
+        `wall` is the wall clock token lifetimes are checked by (tests pin it).
 
         Raises ValueError on a configuration that could never verify safely.
         """
         self._settings = settings
+        self._wall = wall
+        # token -> (its principal, until when it may be answered without verifying,
+        # the JWKS kid and key it was verified with: None for the secret)
+        self._verified: dict[str, tuple[Principal, float, str | None, Any]] = {}
         self._secret = _checked_secret(settings.secret, strict=settings.strict_key_length)
         if jwks is None and settings.jwks_url:
             jwks = JwksKeySource(settings.jwks_url)
@@ -98,17 +116,53 @@ class TokenVerifier:
         return self._jwks
 
     def verify(self, token: str) -> Principal:
+        known = self._known(token)
+        if known is not None:
+            return known
         self._check_size(token)
         header = _unverified_header(token)
         algorithm, key = self._key_for(header)
         claims = self._decode(token, key, algorithm)
-        return _principal(claims)
+        principal = _principal(claims)
+        self._keep(
+            token, principal, header.get("kid") if algorithm != HMAC_ALGORITHM else None, key
+        )
+        return principal
 
     async def averify(self, token: str) -> Principal:
         """`verify` for the event loop: runs in a thread only when a JWKS read is due."""
         if self._fetch_due(token):
             return await asyncio.to_thread(self.verify, token)
         return self.verify(token)
+
+    def _known(self, token: str) -> Principal | None:
+        """The principal of a token verified here lately, while it is still valid and
+        the key set still holds the very key that verified it (a rotation that drops
+        the key refuses its tokens at once, as without this memory)."""
+        kept = self._verified.get(token)
+        if kept is None:
+            return None
+        principal, until, kid, key = kept
+        if self._wall() < until and (kid is None or self._current_key(kid) is key):
+            return principal
+        self._verified.pop(token, None)
+        return None
+
+    def _current_key(self, kid: str) -> Any:
+        try:
+            jwk = None if self._jwks is None else self._jwks.get(kid)
+        except JwksError:
+            return None  # verified afresh, which reports the outage
+        return None if jwk is None else jwk.key
+
+    def _keep(self, token: str, principal: Principal, kid: str | None, key: Any) -> None:
+        now = self._wall()
+        until = min(principal.expires_at.timestamp(), now + VERIFIED_KEPT_SECONDS)
+        if until <= now:
+            return  # valid only through the leeway: verified each time
+        if len(self._verified) >= VERIFIED_KEPT:
+            self._verified.pop(next(iter(self._verified)), None)  # the oldest entry
+        self._verified[token] = (principal, until, kid, key)
 
     def _fetch_due(self, token: str) -> bool:
         if self._jwks is None:

@@ -101,7 +101,7 @@ class Execution:
 
     async def _level(self, objects: list[Fields]) -> list[Fields]:
         following: list[Fields] = []
-        pending: list[tuple[Job, Awaitable[Any] | Settled]] = []
+        pending: list[tuple[Job, Step]] = []
         for fields in objects:
             if self._nulled and not fields.slot.alive():
                 continue
@@ -142,10 +142,10 @@ class Execution:
                 if self._nulled and not fields.slot.alive():
                     break  # a non-null field failed: its siblings are not resolved
         if pending:
-            waiting = [v for _, v in pending if not isinstance(v, Settled)]
-            gathered = iter(await asyncio.gather(*waiting, return_exceptions=True))
-            for job, v in pending:
-                result = v.outcome if isinstance(v, Settled) else next(gathered)
+            await _drive([step for _, step in pending if not step.done])
+            # Outcomes are taken in the level's order, as strawberry's executor does.
+            for job, step in pending:
+                result = step.outcome
                 if self._nulled and not job.slot.alive():
                     continue  # a sibling's null took its object away meanwhile
                 if isinstance(result, BaseException):
@@ -159,7 +159,7 @@ class Execution:
     def _start(
         self,
         job: Job,
-        pending: list[tuple[Job, Awaitable[Any] | Settled]],
+        pending: list[tuple[Job, Step]],
         following: list[Fields],
     ) -> None:
         try:
@@ -170,7 +170,7 @@ class Execution:
         if iscoroutine(value) and job.plan.forbidden is None:
             pending.append((job, _eager(value)))
         elif job.plan.is_async or (job.plan.resolver is not None and isawaitable(value)):
-            pending.append((job, value))  # (a plain function may return a loader's future)
+            pending.append((job, _later(value)))  # (a plain function may return a future)
         else:
             self._complete_field(job, value, following)
 
@@ -212,7 +212,7 @@ class Execution:
                 scalar_registry=self.strawberry_schema.schema_converter.scalar_registry,
             )
             self._kwargs[id(plan)] = cached
-        return dict(cached)
+        return cached  # (read only: `**` hands each call a copy)
 
     # --- completing ----------------------------------------------------------------
 
@@ -310,53 +310,83 @@ class Execution:
 
 
 @dataclass(slots=True)
-class Settled:
-    """A coroutine's outcome (its value, or what it raised) before it ever suspended."""
+class Step:
+    """An async field's progress: its coroutine and what that waits on (a future, or
+    None for a bare yield), until it is `done` with its `outcome` (its value, or what
+    it raised). `coro` None: the field's value is the awaitable `waiting_on` itself."""
 
-    outcome: Any
+    coro: Coroutine[Any, Any, Any] | None
+    waiting_on: Any = None
+    outcome: Any = None
+    done: bool = False
+    started: bool = False
 
 
-def _eager(coro: Coroutine[Any, Any, Any]) -> Awaitable[Any] | Settled:
+def _eager(coro: Coroutine[Any, Any, Any]) -> Step:
     """Run the coroutine to its first suspension now. Most resolvers of a level finish
-    without suspending (the catalog is in memory), and then no task is made for them;
-    the rest go on in a task, waiting on what they were waiting on. Outcomes are taken
-    in the level's order after the gather either way, as strawberry's executor does."""
+    without suspending (the catalog is in memory), and then they are done already."""
+    step = Step(coro)
+    _advance(step)
+    return step
+
+
+def _later(value: Awaitable[Any]) -> Step:
+    """An awaitable not to start yet (a forbidden field fails only when awaited)."""
+    if iscoroutine(value):
+        return Step(value)
+    if isinstance(value, asyncio.Future):
+        return Step(None, value, started=True)
+    return Step(_awaited(value))
+
+
+async def _awaited(value: Awaitable[Any]) -> Any:
+    return await value
+
+
+async def _drive(steps: list[Step]) -> None:
+    """Bring every step to its end as a task per coroutine would — each resumed once
+    what it waits on is done, a failed future raised inside it — but with no task per
+    coroutine: the level's own coroutine waits for the futures and resumes the
+    coroutines whose futures are done (a level's loads are answered together, by
+    one statement each). Cancelling the level closes the coroutines it holds."""
     try:
-        waiting_on = coro.send(None)
-    except StopIteration as done:
-        return Settled(done.value)
+        while waiting := [s for s in steps if not s.done]:
+            ready = [s for s in waiting if s.waiting_on is None or s.waiting_on.done()]
+            if not ready:
+                futures = {s.waiting_on for s in waiting}
+                await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            if any(s.started and s.waiting_on is None for s in ready):
+                await asyncio.sleep(0)  # a bare yield gives the loop one turn, as in a task
+            for step in ready:
+                _advance(step)
+    finally:
+        for step in steps:
+            if not step.done and step.coro is not None:
+                step.coro.close()
+
+
+def _advance(step: Step) -> None:
+    """Resume (or start) the step's coroutine until it waits again or ends."""
+    if step.coro is None:  # a bare future: its result is the outcome
+        future = step.waiting_on
+        cancelled = future.cancelled()
+        step.outcome = asyncio.CancelledError() if cancelled else future.exception() or future.result()
+        step.done = True
+        return
+    step.started = True
+    try:
+        waiting_on = step.coro.send(None)
+    except StopIteration as finished:
+        step.outcome, step.done = finished.value, True
     except BaseException as exc:  # kept, as gather(return_exceptions=True) keeps it
-        return Settled(exc)
-    return _resume(coro, _taken(waiting_on))
-
-
-async def _resume(coro: Coroutine[Any, Any, Any], waiting_on: Any) -> Any:
-    """Continue a coroutine started by hand, as a task would: wait for the future it
-    yielded (None: yield once), then send it on, or throw what the wait raised."""
-    while True:
-        try:
-            if waiting_on is None:
-                await asyncio.sleep(0)
-            else:
-                await waiting_on
-        except BaseException as exc:  # the future failed, or this task was cancelled
-            try:
-                waiting_on = _taken(coro.throw(exc))
-            except StopIteration as done:
-                return done.value
-        else:
-            try:
-                waiting_on = _taken(coro.send(None))
-            except StopIteration as done:
-                return done.value
-
-
-def _taken(waiting_on: Any) -> Any:
-    """What a coroutine yielded, taken as a task takes it: a future's "blocking" mark is
-    cleared, so that it can be awaited again (by `_resume`, or by other coroutines)."""
-    if waiting_on is not None:
-        waiting_on._asyncio_future_blocking = False
-    return waiting_on
+        step.outcome, step.done = exc, True
+    else:
+        # Taken as a task takes it: the future's "blocking" mark is cleared, so that
+        # it can be awaited again (by other coroutines, or by this one once more).
+        if waiting_on is not None:
+            waiting_on._asyncio_future_blocking = False
+        step.waiting_on = waiting_on
 
 
 def _built(inline: tuple[Inline, ...], value: Any) -> dict[str, Any] | None:

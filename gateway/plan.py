@@ -201,7 +201,10 @@ class Planner:
         plan.shape = _shape(definition.type)
         plan.nullable = plan.shape[0] is not NON_NULL
         resolver = field_def.base_resolver
-        plan.resolver = resolver
+        # The function itself: strawberry's resolver wrapper only forwards the call.
+        plan.resolver = resolver and (
+            resolver.wrapped_func if callable(resolver.wrapped_func) else resolver
+        )
         plan.python_name = field_def.python_name
         plan.self_parameter = resolver is not None and resolver.self_parameter is not None
         plan.is_async = field_def.is_async

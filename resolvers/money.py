@@ -70,11 +70,17 @@ def _positive_zero(value: Decimal) -> Decimal:
     return value.copy_abs() if value.is_zero() else value
 
 
+# Each currency's minor unit as a quantum (USD: 0.01): made once, not per amount.
+_QUANTA: Final = {code: Decimal(1).scaleb(-digits) for code, digits in MINOR_UNITS.items()}
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Quantize to the currency's minor unit, half-even, exactly once."""
     if not amount.is_finite():
         raise ValueError("amount must be a finite number")
-    quantum = Decimal(1).scaleb(-minor_unit(currency))
+    quantum = _QUANTA.get(currency)
+    if quantum is None:
+        minor_unit(currency)  # raises: an unknown code is an error, not a guess
     return _positive_zero(amount.quantize(quantum, ROUND_HALF_EVEN, context=_ROUNDING))
 
 

@@ -639,3 +639,74 @@ def test_any_signed_claims_verify_or_raise_token_error(overrides: dict[str, Any]
     else:
         assert outcome.role in Role
         assert outcome.scopes <= ALL_SCOPES
+
+
+# --- verified tokens kept a minute ------------------------------------------------------
+
+
+class Wall:
+    """The verifier's wall clock, moved by hand (pyjwt still checks the real one)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tokens whose signature and claims pyjwt checked, in order."""
+    seen: list[str] = []
+    decode = jwt.decode
+
+    def counted(token: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(token)
+        return decode(token, *args, **kwargs)
+
+    monkeypatch.setattr("auth.tokens.jwt.decode", counted)
+    return seen
+
+
+def test_a_dashboards_repeated_token_is_verified_once_a_minute(decodes: list[str]) -> None:
+    wall = Wall()
+    verifier = TokenVerifier(AuthSettings(secret=SECRET, jwks_url=None), wall=wall)
+    token, other = hs256(good_claims()), hs256(good_claims(sub="user-2"))
+
+    assert [verifier.verify(token).subject for _ in range(3)] == ["user-1"] * 3
+    assert decodes == [token]
+    assert verifier.verify(other).subject == "user-2"  # each token on its own
+    wall.now += 61
+    assert verifier.verify(token).subject == "user-1"
+    assert decodes == [token, other, token]
+
+
+def test_a_kept_token_is_verified_again_once_it_expires(decodes: list[str]) -> None:
+    wall = Wall()
+    verifier = TokenVerifier(AuthSettings(secret=SECRET, jwks_url=None), wall=wall)
+    claims = good_claims(exp=int(wall.now) + 20)
+    token = hs256(claims)
+    verifier.verify(token)
+
+    wall.now = claims["exp"] + 1  # within the minute, past `exp`
+    verifier.verify(token)  # pyjwt's real clock still finds it valid
+
+    assert decodes == [token, token]
+
+
+def test_a_kept_token_is_refused_once_its_key_leaves_the_set(
+    tmp_path: Path,
+    rsa_key: rsa.RSAPrivateKey,
+    ec_key: ec.EllipticCurvePrivateKey,
+    decodes: list[str],
+) -> None:
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [public_jwk(rsa_key, RSA_KID)]}))
+    source = JwksKeySource(path.as_uri(), min_refresh_interval=0, max_age=0)
+    verifier = TokenVerifier(AuthSettings(secret=None, jwks_url=None), jwks=source)
+    token = jwt.encode(good_claims(), rsa_key, algorithm="RS256", headers={"kid": RSA_KID})
+    assert verifier.verify(token).subject == "user-1"
+
+    path.write_text(json.dumps({"keys": [public_jwk(ec_key, EC_KID)]}))  # rotated out
+
+    assert_refused(verifier, token, "unknown kid")
