@@ -370,8 +370,10 @@ def _advance(step: Step) -> None:
     """Resume (or start) the step's coroutine until it waits again or ends."""
     if step.coro is None:  # a bare future: its result is the outcome
         future = step.waiting_on
-        cancelled = future.cancelled()
-        step.outcome = asyncio.CancelledError() if cancelled else future.exception() or future.result()
+        if future.cancelled():
+            step.outcome = asyncio.CancelledError()
+        else:
+            step.outcome = future.exception() or future.result()
         step.done = True
         return
     step.started = True

@@ -80,7 +80,7 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
         raise ValueError("amount must be a finite number")
     quantum = _QUANTA.get(currency)
     if quantum is None:
-        minor_unit(currency)  # raises: an unknown code is an error, not a guess
+        raise ValueError(f"unknown currency code {currency!r}")  # as minor_unit says
     return _positive_zero(amount.quantize(quantum, ROUND_HALF_EVEN, context=_ROUNDING))
 
 

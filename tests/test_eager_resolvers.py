@@ -22,8 +22,10 @@ async def test_a_resolver_that_never_waits_is_done_without_a_task() -> None:
 
     value, error = _eager(cached()), _eager(refused())
 
-    assert value.done and value.outcome == "plan_pro"
-    assert error.done and isinstance(error.outcome, LookupError)
+    assert value.done
+    assert value.outcome == "plan_pro"
+    assert error.done
+    assert isinstance(error.outcome, LookupError)
 
 
 async def test_resolvers_waiting_on_one_future_all_get_its_result() -> None:
