@@ -70,9 +70,12 @@ class Fields:
 
 @dataclass
 class Info:
-    """What resolvers read of strawberry's Info: the request context."""
+    """What resolvers read of strawberry's Info: the request context, and the names of
+    the fields selected on the field's value (a connection counts its list only when
+    `totalCount` is one of them)."""
 
     context: Any
+    selected_names: frozenset[str] = frozenset()
 
 
 class NullInNonNull(Exception):
@@ -206,7 +209,7 @@ class Execution:
             _, cached = get_arguments(
                 field=plan.strawberry_field,
                 source=None,
-                info=Info(self.context),  # type: ignore[arg-type]
+                info=Info(self.context, plan.selected_names),  # type: ignore[arg-type]
                 kwargs=raw,
                 config=self.strawberry_schema.config,
                 scalar_registry=self.strawberry_schema.schema_converter.scalar_registry,

@@ -94,6 +94,7 @@ class FieldPlan:
     # without a job; its entries and its cost.
     inline_one: tuple[Inline, ...] | None = None
     inline_cost: int = 0
+    selected_names: frozenset[str] = frozenset()  # the fields selected on its value
 
     @property
     def node(self) -> FieldNode:
@@ -223,6 +224,7 @@ class Planner:
                 plan.object_costs[object_type.name] = 0 if is_value(object_type) else 1
                 if inline := _inline(children):
                     plan.inline[object_type.name] = inline
+        plan.selected_names = frozenset(c.name for cs in plan.children.values() for c in cs)
         if resolver is None and plan.forbidden is None and leaf[0] is OBJECT and plan.object_type:
             plan.inline_one = plan.inline.get(plan.object_type)
             plan.inline_cost = plan.object_costs[plan.object_type]

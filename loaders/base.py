@@ -91,6 +91,7 @@ class PageArgs:
     after: Key | None = None
     before: Key | None = None
     filters: tuple[Hashable, ...] = ()
+    counted: bool = False  # count the list's rows too (`Window.total`)
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,12 @@ class Keyset:
     key_type: str  # "timestamptz" or "integer"
     descending: bool
     filters: Filters = lambda first: ""
-    # Whether the page statement also counts the list (`total`): one statement instead
-    # of two for `totalCount`. Off for lists with no natural bound (every account).
+    # Whether a page statement may count the list too (`total`) when the page asks:
+    # one statement instead of two for `totalCount`. Off for lists with no natural
+    # bound (every account), counted apart.
     counted: bool = True
 
-    def sql(self, backward: bool) -> str:
+    def sql(self, backward: bool, counted: bool = False) -> str:
         after_op, before_op = ("<", ">") if self.descending else (">", "<")
         after, before = self._bound(after_op, 4), self._bound(before_op, 6)
         # `beyond`: the rows the page's own cursor leaves out, on the side it came from.
@@ -138,13 +140,15 @@ class Keyset:
         where = f"{self.parent} AND {self.reach} {self.filters(8)}"
         ascending = self.descending == backward  # the order rows are fetched in
         fetch, probe = ("ASC", "DESC") if ascending else ("DESC", "ASC")
-        total = f", (SELECT count(*) FROM {self.source} WHERE {where}) AS total_count"
+        total = ""
+        if counted and self.counted:
+            total = f", (SELECT count(*) FROM {self.source} WHERE {where}) AS total_count"
         # The probe walks the index away from the cursor and stops at the first row.
         return f"""
 SELECT p.parent, o.*, x.* FROM unnest($1::text[]) AS p(parent)
 CROSS JOIN LATERAL (SELECT coalesce((
   SELECT true FROM {self.source} WHERE {where} AND {beyond}
-   ORDER BY {self._order(probe)} LIMIT 1), false) AS beyond{total if self.counted else ""}) o
+   ORDER BY {self._order(probe)} LIMIT 1), false) AS beyond{total}) o
 LEFT JOIN LATERAL (
   SELECT {self.columns} FROM {self.source}
    WHERE {where} AND {after} AND {before}
@@ -190,7 +194,8 @@ class PageLoader(Loader):
             by_args[args].append(parent)
         pages: dict[tuple[str, PageArgs], Window] = {}
         for args, parents in by_args.items():
-            rows = await self.fetch(self.keyset.sql(args.backward), parents, *_params(args))
+            statement = self.keyset.sql(args.backward, args.counted)
+            rows = await self.fetch(statement, parents, *_params(args))
             grouped = group(rows, "parent")
             pages |= {(p, args): _window(grouped.get(p, [])) for p in parents}
         return [pages[key] for key in keys]

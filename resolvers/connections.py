@@ -24,6 +24,10 @@ class Slice:
     after: str | None = None
     last: int | None = None
     before: str | None = None
+    # Whether the client asked for totalCount: the page statement counts the list too.
+    # (A count not made here is made by its own statement when read, so this only
+    # ever saves work; it never changes an answer.)
+    counted: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ def page_args(
         after=_key(secret, of, window.after),
         before=_key(secret, of, window.before),
         filters=of.filters + extra,
+        counted=window.counted,
     )
 
 

@@ -62,7 +62,7 @@ class Partner(Node):
         before: Before = None,
     ) -> Connection[Account]:
         page = await accounts.accounts_page(
-            info.context, self.id, window(first, after, last, before)
+            info.context, self.id, window(info, first, after, last, before)
         )
         return connection(page, Account.of)
 
@@ -109,7 +109,7 @@ class Account(Node):
 
         statuses = None if status is None else tuple(sorted({s.name for s in status}))
         page = await subscriptions.subscriptions_page(
-            info.context, self.id, window(first, after, last, before), statuses
+            info.context, self.id, window(info, first, after, last, before), statuses
         )
         now = info.context.now
         return connection(page, lambda row: Subscription.of_row(row, now))
@@ -137,7 +137,11 @@ class Account(Node):
         statuses = None if status is None else tuple(sorted({s.name for s in status}))
         where = InvoiceFilter(statuses, issued_after, issued_before)
         page = await invoices.invoices_page(
-            info.context, "Account.invoices", self.id, window(first, after, last, before), where
+            info.context,
+            "Account.invoices",
+            self.id,
+            window(info, first, after, last, before),
+            where,
         )
         return connection(page, Invoice.of)
 
@@ -234,5 +238,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Account]:
-        page = await accounts.accounts_page(info.context, None, window(first, after, last, before))
+        page = await accounts.accounts_page(
+            info.context, None, window(info, first, after, last, before)
+        )
         return connection(page, Account.of)

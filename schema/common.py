@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Generic, TypeVar, cast, overload
+from typing import Annotated, Any, Final, Generic, TypeVar, cast, overload
 
 import strawberry
+from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from loaders.base import Row
 from resolvers import values
@@ -14,6 +16,7 @@ from resolvers.connections import DEFAULT_SIZE, MAX_SIZE, Page, Slice
 from schema.permissions import PUBLIC, field, resolver
 
 T = TypeVar("T")
+TOTAL_COUNT: Final = "totalCount"
 
 First = Annotated[
     int | None,
@@ -41,8 +44,35 @@ Before = Annotated[
 ]  # fmt: skip
 
 
-def window(first: int | None, after: str | None, last: int | None, before: str | None) -> Slice:
-    return Slice(first=first, after=after, last=last, before=before)
+def window(
+    info: Info[Any, Any],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Slice:
+    """The client's page, and whether it reads `totalCount` (then the page statement
+    counts the list as well)."""
+    return Slice(first, after, last, before, counted=_reads_total(info))
+
+
+def _reads_total(info: Info[Any, Any]) -> bool:
+    # The planned executor names the fields a plan selects; strawberry's Info walks the
+    # field's selections (fragments included).
+    names: frozenset[str] | None = getattr(info, "selected_names", None)
+    if names is not None:
+        return TOTAL_COUNT in names
+    return any(_selects(field.selections, TOTAL_COUNT) for field in info.selected_fields)
+
+
+def _selects(selections: Sequence[Selection], name: str) -> bool:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == name:
+                return True
+        elif _selects(selection.selections, name):  # a fragment's selections
+            return True
+    return False
 
 
 @strawberry.interface(description="An object with a stable, type-prefixed global id.")

@@ -143,7 +143,9 @@ class Invoice(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[InvoiceLine]:
-        page = await invoices.lines_page(info.context, self.id, window(first, after, last, before))
+        page = await invoices.lines_page(
+            info.context, self.id, window(info, first, after, last, before)
+        )
         return connection(page, InvoiceLine.of_row)
 
     @classmethod

@@ -131,7 +131,7 @@ class Subscription(Node):
     ) -> Connection[InvoiceT] | None:
         from schema.invoices import Invoice
 
-        slice_ = window(first, after, last, before)
+        slice_ = window(info, first, after, last, before)
         page = await invoices.invoices_page(info.context, "Subscription.invoices", self.id, slice_)
         return connection(page, Invoice.of)
 
