@@ -128,6 +128,9 @@ async def _pool(settings: Settings) -> asyncpg.Pool:
         server_settings={
             "statement_timeout": str(int(timeouts.statement * 1000)),
             "application_name": "billing-gateway",
+            # Requests run short statements; PostgreSQL's JIT, which starts above a cost
+            # estimate, spent ~380 ms compiling a 10 ms page statement over 250 invoices.
+            "jit": "off",
         },
         reset=_keep_session,
     )

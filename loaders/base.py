@@ -144,11 +144,13 @@ class Keyset:
         if counted and self.counted:
             total = f", (SELECT count(*) FROM {self.source} WHERE {where}) AS total_count"
         # The probe walks the index away from the cursor and stops at the first row.
+        # OFFSET 0 keeps `o` a subquery run once per parent; pulled up, its probe and
+        # count ran once per row of the page.
         return f"""
 SELECT p.parent, o.*, x.* FROM unnest($1::text[]) AS p(parent)
 CROSS JOIN LATERAL (SELECT coalesce((
   SELECT true FROM {self.source} WHERE {where} AND {beyond}
-   ORDER BY {self._order(probe)} LIMIT 1), false) AS beyond{total}) o
+   ORDER BY {self._order(probe)} LIMIT 1), false) AS beyond{total} OFFSET 0) o
 LEFT JOIN LATERAL (
   SELECT {self.columns} FROM {self.source}
    WHERE {where} AND {after} AND {before}

@@ -175,7 +175,10 @@ async def test_an_exhausted_pool_answers_503_after_its_bounded_wait(
         await proxy.cut()
 
 
-async def test_pooled_connections_carry_a_statement_timeout(client: httpx.AsyncClient) -> None:
+async def test_pooled_connections_carry_a_statement_timeout_and_no_jit(
+    client: httpx.AsyncClient,
+) -> None:
     pool = client.app.state.services.pool  # type: ignore[attr-defined]
     async with pool.acquire() as conn:
         assert await conn.fetchval("SHOW statement_timeout") == "5s"
+        assert await conn.fetchval("SHOW jit") == "off"
