@@ -23,6 +23,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLAbstractType,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLIncludeDirective,
     GraphQLList,
@@ -261,8 +262,26 @@ def _shape(type_: Any) -> Shape:
     if isinstance(type_, GraphQLList):
         return (LIST, _shape(type_.of_type))
     if is_leaf_type(type_):
-        return (LEAF, type_.serialize)
+        return (LEAF, _serializer(type_))
     return (OBJECT,)
+
+
+def _serializer(type_: Any) -> Callable[[Any], Any]:
+    """The leaf type's serialize; for an enum of Python enum members, each member's
+    answer looked up instead of strawberry's scan of the enum's values."""
+    serialize: Callable[[Any], Any] = type_.serialize
+    members = getattr(type_, "wrapped_cls", None)
+    if not isinstance(type_, GraphQLEnumType) or members is None:
+        return serialize
+    names = {member: serialize(member) for member in members}
+
+    def by_member(value: Any) -> Any:
+        try:
+            return names[value]
+        except (KeyError, TypeError):  # not a member (or unhashable): as strawberry says
+            return serialize(value)
+
+    return by_member
 
 
 def _named(type_: GraphQLOutputType) -> Any:

@@ -47,8 +47,9 @@ class Cursors(Sequence[str]):
     """A page's cursors, each sealed when first read: most pages are asked for their
     `nodes`, and then only for `pageInfo`'s two cursors, if at all."""
 
-    def __init__(self, secret: bytes, bound_to: bytes, column: str, rows: Sequence[Row]):
-        self._secret, self._bound_to, self._column, self._rows = secret, bound_to, column, rows
+    def __init__(self, secret: bytes, of: ListOf, column: str, rows: Sequence[Row]):
+        self._secret, self._of, self._column, self._rows = secret, of, column, rows
+        self._bound_to: bytes | None = None  # the list's binding, made with the first cursor
         self._sealed: dict[int, str] = {}
 
     def __len__(self) -> int:
@@ -65,6 +66,8 @@ class Cursors(Sequence[str]):
         found = self._sealed.get(n)
         if found is None:
             row = self._rows[n]
+            if self._bound_to is None:
+                self._bound_to = self._of.binding()
             found = cursors.encode(self._secret, self._bound_to, (row[self._column], row["id"]))
             self._sealed[n] = found
         return found
@@ -126,7 +129,7 @@ def make_page(
     column = KEY_COLUMNS.get(of.name, "created_at")
     return Page(
         rows=shown,
-        cursors=Cursors(secret, of.binding(), column, shown),
+        cursors=Cursors(secret, of, column, shown),
         has_next=window.beyond if args.backward else more,
         has_previous=more if args.backward else window.beyond,
         count=count if window.total is None else _counted(window.total),
