@@ -261,8 +261,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         return
     from gateway import supervisor
 
-    shutdown = settings.timeouts.shutdown
-    status = supervisor.serve(args.host, args.port, args.workers, options, shutdown)
+    timeouts = settings.timeouts
+    status = supervisor.serve(
+        args.host, args.port, args.workers, options, timeouts.shutdown, timeouts.start
+    )
     if status:
         raise SystemExit(status)
 

@@ -47,6 +47,7 @@ class Timeouts:
     statement: float = 5.0  # BILLING_STATEMENT_TIMEOUT: PostgreSQL's statement_timeout
     ready: float = 2.0  # BILLING_READY_TIMEOUT: /readyz answers within it
     shutdown: float = 15.0  # BILLING_SHUTDOWN_TIMEOUT: draining in-flight requests
+    start: float = 60.0  # BILLING_WORKER_START_TIMEOUT: a worker of `serve` must be ready
 
 
 TIMEOUT_VARIABLES: Final = {
@@ -56,6 +57,7 @@ TIMEOUT_VARIABLES: Final = {
     "statement": "BILLING_STATEMENT_TIMEOUT",
     "ready": "BILLING_READY_TIMEOUT",
     "shutdown": "BILLING_SHUTDOWN_TIMEOUT",
+    "start": "BILLING_WORKER_START_TIMEOUT",
 }
 
 

@@ -9,7 +9,8 @@ idled. Handing each connection over from here spreads them evenly from the first
 
 Workers that die are replaced (their live gauges dropped from the metrics folder); a
 worker that cannot start makes `serve` exit STARTUP_FAILURE instead of respawning
-forever; SIGTERM or SIGINT stops accepting and lets the workers drain."""
+forever (one not ready within the start timeout is killed, and counts as such);
+SIGTERM or SIGINT stops accepting and lets the workers drain."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class Worker:
     process: BaseProcess
     channel: socket.socket
     ready: bool = False
+    started: float = field(default_factory=time.monotonic)
     open: int = 0  # connections handed over and not yet reported closed
     last: int = 0  # when it was last handed one (ties go to the longest waiting)
 
@@ -57,6 +59,7 @@ class Supervisor:
     count: int
     options: dict[str, Any]
     shutdown_timeout: float
+    start_timeout: float
     workers: list[Worker] = field(default_factory=list)
     status: int = 0
     stopping: bool = False
@@ -73,6 +76,7 @@ class Supervisor:
                 while not self.stopping:
                     for key, _ in self.selector.select(timeout=1.0):
                         key.data(key.fileobj)
+                    self._overdue()
             finally:
                 self._stop()
         return self.status
@@ -110,6 +114,20 @@ class Supervisor:
                 worker.ready = True
                 log.info("worker %d ready (pid %s)", worker.slot, worker.process.pid)
                 self._listen()
+
+    def _overdue(self) -> None:
+        """A worker not ready within the start timeout (a lifespan stuck on the network,
+        say) is killed: its exit then reads as a worker that could not start."""
+        now = time.monotonic()
+        for worker in self.workers:
+            overdue = not worker.ready and now - worker.started > self.start_timeout
+            if overdue and worker.process.is_alive():
+                log.error(
+                    "worker %d not ready within %g s (BILLING_WORKER_START_TIMEOUT): killed",
+                    worker.slot,
+                    self.start_timeout,
+                )
+                worker.process.kill()
 
     def _lost(self, worker: Worker) -> None:
         """A worker exited: replaced, unless we are stopping or it never started."""
@@ -234,7 +252,14 @@ def _forget(worker: Worker) -> None:
     metrics.WORKER_OPEN.labels(worker.label).set(0)
 
 
-def serve(host: str, port: int, workers: int, options: dict[str, Any], shutdown: float) -> int:
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    options: dict[str, Any],
+    shutdown: float,
+    start: float,
+) -> int:
     """Listen on host:port and supervise `workers` workers; the exit status."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
@@ -245,4 +270,4 @@ def serve(host: str, port: int, workers: int, options: dict[str, Any], shutdown:
     listener.setblocking(False)
     log.info("listening on http://%s:%d with %d workers", host, port, workers)
     options = options | {"host": host, "port": port}
-    return Supervisor(listener, workers, options, shutdown).run()
+    return Supervisor(listener, workers, options, shutdown, start).run()

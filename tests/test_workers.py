@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -188,3 +189,85 @@ def test_a_worker_that_cannot_start_stops_serve_with_status_3(
     messages = [r["message"] for r in records if r["logger"] == "billing.serve"]
     assert any("could not start (exit status 3" in m for m in messages), messages
     assert sum(" started (pid " in m for m in messages) == 2  # not respawned
+
+
+def _serve(env: dict[str, str], *args: str, log: Path) -> tuple[int, float, list[str]]:
+    """`serve` to its end: exit status, seconds taken, the supervisor's messages."""
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    started = time.monotonic()
+    with log.open("w") as err:
+        command = [CLI, "serve", *args]
+        done = subprocess.run(
+            command, env=base | env, stdout=subprocess.DEVNULL, stderr=err, timeout=90
+        )
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    messages = [r["message"] for r in records if r.get("logger") == "billing.serve"]
+    return done.returncode, time.monotonic() - started, messages
+
+
+def test_a_worker_whose_start_up_hangs_is_killed_and_serve_exits_3(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Every worker process hangs before it imports anything (its interpreter's
+    # sitecustomize sleeps when multiprocessing spawned it).
+    hook = tmp_path / "hang"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import sys, time\nif '--multiprocessing-fork' in sys.argv:\n    time.sleep(600)\n"
+    )
+    env = {
+        "DATABASE_URL": database_url,
+        "BILLING_ENV": "dev",
+        "BILLING_WORKER_START_TIMEOUT": "3",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])),
+    }
+    port = str(free_port())
+    status, took, messages = _serve(
+        env, "--port", port, "--workers", "2", log=tmp_path / "gateway.log"
+    )
+
+    assert status == 3
+    assert took < 30
+    assert any("not ready within 3 s" in m and "killed" in m for m in messages), messages
+    assert any("could not start" in m for m in messages), messages
+    assert sum(" started (pid " in m for m in messages) == 2  # not respawned
+
+
+def test_a_port_already_taken_makes_serve_exit_3(database_url: str, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        env = {"DATABASE_URL": database_url, "BILLING_ENV": "dev"}
+        status, _, messages = _serve(
+            env, "--host", "127.0.0.1", "--port", port, "--workers", "2", log=tmp_path / "g.log"
+        )
+
+    assert status == 3
+    assert any(m.startswith(f"cannot listen on 127.0.0.1:{port}") for m in messages), messages
+    assert not any(" started (pid " in m for m in messages)  # no worker was started
+
+
+def test_workers_exit_when_their_supervisor_is_killed(database_url: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": database_url, "BILLING_ENV": "dev"}
+    with gateway(env, tmp_path / "gateway.log", "--workers", "2") as server:
+        wait_workers_ready(server, 2)
+        workers = worker_pids(server)
+        assert len(workers) == 2
+
+        server.process.kill()
+        server.process.wait()
+        deadline = time.monotonic() + 30
+        while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+        assert not any(_running(pid) for pid in workers)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped by whoever adopted it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
