@@ -54,6 +54,10 @@ class Documents:
     def validation_hits(self) -> int:
         return self._validate.cache_info().hits
 
+    def validations(self) -> int:
+        """Documents validated (cache misses): each ran every validation rule."""
+        return self._validate.cache_info().misses
+
     def _validate_uncached(self, query: str, introspection: bool) -> tuple[GraphQLError, ...]:
         rules = RULES if introspection else RULES_WITHOUT_INTROSPECTION
         errors = validate(

@@ -4,8 +4,6 @@ code before any SQL runs — the app's pool never opens a connection — and the
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -152,18 +150,19 @@ async def test_the_cyclic_customer_query_is_refused_with_its_cost(app: httpx.Asy
     assert pool_connections(app) == 0
 
 
-async def test_1200_repeated_fields_are_refused_in_under_50_ms_of_cpu(
+async def test_1200_repeated_fields_are_refused_before_validation(
     app: httpx.AsyncClient,
 ) -> None:
-    await post(app, {"query": "{ viewer { role } }"})  # warm: imports, caches of the app
-    spent = []
-    for i in range(5):
+    # graphql-core's OverlappingFieldsCanBeMergedRule takes seconds of CPU on such a
+    # document: the field cap must refuse it before any validation rule runs.
+    documents = app.app.state.services.documents  # type: ignore[attr-defined]
+    validated = documents.validations()
+    for i in range(3):
         query = REPEATED_FIELDS + " " * i  # a new text each time: no cache answers it
-        started = time.process_time()
         response = await post(app, {"query": query})
-        spent.append(time.process_time() - started)
         assert code_of(response) == "QUERY_TOO_COMPLEX"
-    assert statistics.median(spent) < 0.050, spent
+    assert documents.validations() == validated
+    assert pool_connections(app) == 0
 
 
 async def test_the_validation_cache_hits_for_a_repeated_document(app: httpx.AsyncClient) -> None:
