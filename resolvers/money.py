@@ -78,9 +78,8 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     """Quantize to the currency's minor unit, half-even, exactly once."""
     if not amount.is_finite():
         raise ValueError("amount must be a finite number")
-    quantum = _QUANTA.get(currency)
-    if quantum is None:
-        raise ValueError(f"unknown currency code {currency!r}")  # as minor_unit says
+    # An unknown code finds no quantum, and minor_unit raises its error.
+    quantum = _QUANTA.get(currency) or Decimal(1).scaleb(-minor_unit(currency))
     return _positive_zero(amount.quantize(quantum, ROUND_HALF_EVEN, context=_ROUNDING))
 
 
